@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// Entry point: the compiled program when it exists (the container), else the TypeScript
-// sources through tsx (a checkout after `npm ci`).
+// Entry point. In a checkout (sources present, tsx installed) it runs the TypeScript sources,
+// so a stale build can never shadow them; in the container it runs the compiled program.
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
-const dist = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-if (existsSync(dist)) {
-  await import(pathToFileURL(dist).href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(new URL('../src/cli.ts', import.meta.url).href);
+const source = new URL('../src/cli.ts', import.meta.url);
+let useSource = existsSync(fileURLToPath(source));
+if (useSource) {
+  try {
+    const { register } = await import('tsx/esm/api');
+    register();
+  } catch {
+    useSource = false;
+  }
 }
+await import(useSource ? source.href : new URL('../dist/cli.js', import.meta.url).href);
