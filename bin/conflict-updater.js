@@ -14,4 +14,7 @@ if (useSource) {
     useSource = false;
   }
 }
-await import(useSource ? source.href : new URL('../dist/cli.js', import.meta.url).href);
+const { main } = await import(useSource ? source.href : new URL('../dist/cli.js', import.meta.url).href);
+const code = await main(process.argv.slice(2));
+// Let stdout drain, then leave even if a library left a handle open.
+process.stdout.write('', () => process.exit(code));

