@@ -1,12 +1,13 @@
 // The one program: container actions (ACTION or argv) and the local tools (generate, demo,
 // bench, sql, deploy). Exit codes: operations.md, "Exit codes".
 import { randomUUID } from 'node:crypto';
-import type { Action, ActionContext, ActionOutcome } from './actions/context.js';
+import type { Action, ActionContext } from './actions/context.js';
 import { loadConfig, SECRET_VARIABLES, type Config, type Env } from './config/config.js';
 import { ConfigError, errorMessage, exitCodeFor, EXIT, LockHeldError, StoppedError } from './errors.js';
 import { createLogger, formatDuration, type Logger } from './log.js';
 import { RunRecorder } from './run/recorder.js';
 import { Shutdown } from './run/shutdown.js';
+import { finishRun, type ActionResult, type RunEnd } from './report/finish.js';
 
 export const ACTIONS: Readonly<Record<string, () => Promise<Action>>> = {
   validate_config: async () => (await import('./actions/validateConfig.js')).validateConfig,
@@ -20,6 +21,10 @@ export const DEFAULT_PIPELINE = ['validate_config', 'test_connections', 'task02_
 /** Local tools: not container actions, each parses its own arguments. */
 const TOOLS: Readonly<Record<string, (argv: string[], env: Env) => Promise<number>>> = {
   generate: async (argv) => (await import('./tools/generate.js')).generateCommand(argv),
+  demo: async (argv) => (await import('./tools/demo.js')).demoCommand(argv),
+  bench: async (argv) => (await import('./tools/bench.js')).benchCommand(argv),
+  sql: async (argv) => (await import('./tools/sql.js')).sqlCommand(argv),
+  deploy: async (argv) => (await import('./deploy/main.js')).deployCommand(argv),
 };
 
 export function parseActions(list: string | undefined): string[] {
@@ -35,12 +40,6 @@ export function parseActions(list: string | undefined): string[] {
   return names;
 }
 
-interface ActionResult {
-  name: string;
-  outcome: ActionOutcome | 'failed' | 'skipped' | 'stopped' | 'not run';
-  ms: number;
-  error?: string;
-}
 
 function printResult(log: Logger, results: ActionResult[], status: string, totalMs: number, error?: string): void {
   const lines = ['EXECUTION RESULT', ...results.map((r) => `  ${r.name}: ${r.outcome}${r.outcome === 'not run' ? '' : ` (${formatDuration(r.ms)})`}`)];
@@ -100,8 +99,11 @@ export async function runActions(list: string | undefined, env: Env, shutdown = 
   }
   uninstall();
   const code = failure === undefined ? (shutdown.stopped ? EXIT.stopped : EXIT.ok) : exitCodeFor(failure);
-  const status = code === EXIT.ok ? 'completed' : code === EXIT.skipped ? 'skipped' : code === EXIT.stopped ? 'stopped' : 'failed';
-  printResult(log, results, status, Date.now() - started, failure === undefined ? undefined : errorMessage(failure));
+  const status: RunEnd['status'] = code === EXIT.ok ? 'completed' : code === EXIT.skipped ? 'skipped' : code === EXIT.stopped ? 'stopped' : 'failed';
+  const totalMs = Date.now() - started;
+  const error = failure === undefined ? undefined : errorMessage(failure);
+  printResult(log, results, status, totalMs, error);
+  await finishRun(ctx, { results, status, exitCode: code, totalMs, error });
   return code;
 }
 
