@@ -216,7 +216,7 @@ function email(env: Env): EmailConfig | undefined {
   if (!sender && recipients.length === 0) return undefined;
   if (!sender) throw new ConfigError('EMAIL_SENDER must be set when EMAIL_RECIPIENTS is set (status email)');
   if (recipients.length === 0) throw new ConfigError('EMAIL_RECIPIENTS must be set when EMAIL_SENDER is set (comma-separated addresses)');
-  const address = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/;
+  const address = /^[^\s@,;<>"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
   if (!address.test(sender)) throw new ConfigError(`EMAIL_SENDER must be an email address (got "${sender}")`);
   const bad = recipients.find((r) => !address.test(r));
   if (bad) throw new ConfigError(`EMAIL_RECIPIENTS must be comma-separated email addresses ("${bad}" is not one)`);
