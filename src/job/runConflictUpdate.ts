@@ -1,7 +1,202 @@
+// task02_00_run_conflict_update: the whole job (sync.md, detection.md, operations.md).
+// Target, advisory lock, InProgressFlag, reference data, warehouse session, detection, sync;
+// every resource is released in a finally block, and a stop (SIGTERM) cancels the running
+// warehouse statement and the running PostgreSQL query so the run unwinds through its rollback.
+import type pg from 'pg';
 import type { ActionContext } from '../actions/context.js';
+import type { DetectionParams, DetectionRun } from '../detection/types.js';
+import { errorMessage, LockHeldError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { RunRecorder } from '../run/recorder.js';
+import { ConflictSync } from '../sync/sync.js';
+import { readReferenceData, setInProgress, tryLock, unlock } from '../sync/reference.js';
+import { openTarget, type Target } from '../target/postgres.js';
+import { openWarehouse, type WarehouseSession } from '../warehouse/warehouse.js';
+import { logSummary } from './summary.js';
+
+export const JOB_NAME = 'task02_00_run_conflict_update';
+
+export interface DetectionRunOptions {
+  /** The warehouse database and schema holding the source tables (ANALYTICS, BI). */
+  readonly database: string;
+  readonly schema: string;
+  readonly recorder: RunRecorder;
+  readonly log: Logger;
+}
+
+export type CreateDetectionRun = (session: WarehouseSession, params: DetectionParams, opts: DetectionRunOptions) => DetectionRun;
+
+export interface JobDependencies {
+  /** Detection; by default the one in src/detection. */
+  readonly createDetectionRun?: CreateDetectionRun;
+}
+
+// Detection lives in src/detection (another work stream); found by name so this module does
+// not depend on its file layout.
+const DETECTION_MODULES = ['../detection/index.js', '../detection/run.js', '../detection/detection.js', '../detection/detect.js'];
+
+async function defaultDetection(): Promise<CreateDetectionRun> {
+  for (const path of DETECTION_MODULES) {
+    let mod: { createDetectionRun?: CreateDetectionRun };
+    try {
+      mod = (await import(path)) as { createDetectionRun?: CreateDetectionRun };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') continue;
+      throw err;
+    }
+    if (typeof mod.createDetectionRun === 'function') return mod.createDetectionRun;
+  }
+  throw new Error('detection is not available: no createDetectionRun in src/detection');
+}
 
 /** The whole job: reference data, detection, sync, report (sync.md). */
-export async function runConflictUpdate(ctx: ActionContext): Promise<'completed'> {
-  ctx.log.warn('task02_00_run_conflict_update: not implemented yet');
+export async function runConflictUpdate(ctx: ActionContext, deps: JobDependencies = {}): Promise<'completed'> {
+  const { config, log, shutdown } = ctx;
+  const schema = config.postgres.schema;
+  log.info(`Target schema: ${schema}`);
+  shutdown.throwIfStopped();
+  const target = await openTarget(config.postgres, log);
+  try {
+    const client = await target.connect();
+    const unhook = shutdown.onStop(() => cancelPostgres(target, client, log));
+    try {
+      await client.query(`SET application_name = 'conflict-updater ${JOB_NAME}'`);
+      if (!(await tryLock(client, schema))) {
+        log.warn(`Another run holds the lock of schema ${schema}: nothing written`);
+        throw new LockHeldError(`another run holds the advisory lock of schema ${schema}`);
+      }
+      log.info(`Advisory lock of schema ${schema} taken`);
+      try {
+        await runLocked(ctx, target, client, deps);
+      } finally {
+        await unlock(client, schema).catch((err) => log.warn(`releasing the advisory lock: ${errorMessage(err)} (the session's end releases it)`));
+      }
+    } finally {
+      unhook();
+      await client.end().catch(() => undefined);
+    }
+  } finally {
+    await target.close();
+  }
   return 'completed';
+}
+
+async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, deps: JobDependencies): Promise<void> {
+  const { config, log, shutdown, recorder } = ctx;
+  const schema = config.postgres.schema;
+  if ((await setInProgress(client, schema, 1)) === 0) log.warn(`${schema}.settings has no row: InProgressFlag not set`);
+  let wh: WarehouseSession | undefined;
+  let unhookWh: (() => void) | undefined;
+  try {
+    const ref = await recorder.step('Reference data', () => readReferenceData(client, schema, log));
+    shutdown.throwIfStopped();
+    const createRun = deps.createDetectionRun ?? (await defaultDetection());
+    const session = await openWarehouse(config.warehouse, {
+      timezone: config.timezone,
+      queryTag: `conflict-updater ${JOB_NAME} run ${ctx.runId}`,
+      log,
+    });
+    wh = session;
+    unhookWh = shutdown.onStop(() => session.cancel());
+    shutdown.throwIfStopped();
+    const params: DetectionParams = {
+      asOf: config.asOf,
+      lookbackHours: config.lookbackHours,
+      lookbackYears: config.lookbackYears,
+      lookforwardDays: config.lookforwardDays,
+      comprehensive: config.enableAsymmetricJoin,
+      batchSize: config.batchSize,
+      excludedProviders: ref.excludedProviders,
+      excludedSsns: ref.excludedSsns,
+      mphBands: ref.mphBands,
+      extraDistancePer: ref.extraDistancePer,
+    };
+    const run = createRun(session, params, {
+      database: config.warehouse.database,
+      schema: config.warehouse.schema,
+      recorder,
+      log,
+    });
+    const clock = await run.resolveClock();
+    log.info(`Run clock T = ${clock}${config.asOf ? ` (AS_OF ${config.asOf})` : ''}${config.timezone ? `, time zone ${config.timezone}` : ''}`);
+    shutdown.throwIfStopped();
+    await run.prepare();
+    shutdown.throwIfStopped();
+
+    const sync = new ConflictSync(client, {
+      schema,
+      comprehensive: config.enableAsymmetricJoin,
+      skipUnchanged: config.skipUnchangedRecords,
+      enableInsert: config.enableInsert,
+      enableStaleCleanup: config.enableStaleCleanup,
+      failOnRejects: config.failOnRejects,
+      recorder,
+      log,
+      shutdown,
+    });
+    await sync.prepare();
+    if (config.enableStaleCleanup) {
+      if (config.enableAsymmetricJoin) await sync.loadAffectedGroups(run.affectedGroups());
+      await sync.loadScopeVisitIds(run.scopeVisitIds());
+    }
+    await sync.loadDetectedRows(run.detectedRows());
+    // Detection is fully received: the warehouse session is no longer needed.
+    unhookWh();
+    unhookWh = undefined;
+    await session.close();
+    wh = undefined;
+    shutdown.throwIfStopped();
+
+    await sync.apply();
+    await sync.dropTemp().catch(() => undefined);
+    await setInProgress(client, schema, 0);
+    logSummary(log, recorder);
+  } catch (err) {
+    if (shutdown.stopped) log.warn('Stopped: the open transaction was rolled back, nothing was written');
+    await markFailed(target, client, schema, log);
+    throw err;
+  } finally {
+    unhookWh?.();
+    if (wh) await wh.close().catch((err) => log.warn(`closing the warehouse session: ${errorMessage(err)}`));
+  }
+}
+
+/** InProgressFlag = 2, on the run's session or, if that one is unusable, on a new one. */
+async function markFailed(target: Target, client: pg.Client, schema: string, log: Logger): Promise<void> {
+  try {
+    await client.query('ROLLBACK').catch(() => undefined);
+    await setInProgress(client, schema, 2);
+    return;
+  } catch {
+    // a cancel may have hit this statement, or the connection is gone: try a fresh one
+  }
+  try {
+    const c = await target.connect();
+    try {
+      await setInProgress(c, schema, 2);
+    } finally {
+      await c.end();
+    }
+  } catch (err) {
+    log.error(`could not set InProgressFlag = 2: ${errorMessage(err)}`);
+  }
+}
+
+/** Cancel the query `client` is running, from a separate connection; destroy the socket if that fails. */
+async function cancelPostgres(target: Target, client: pg.Client, log: Logger): Promise<void> {
+  const pid = (client as unknown as { processID?: number }).processID;
+  try {
+    if (pid === undefined) throw new Error('no backend pid');
+    const c = await target.connect();
+    try {
+      await c.query('SELECT pg_cancel_backend($1)', [pid]);
+      log.info(`PostgreSQL: running statement of backend ${pid} cancelled`);
+    } finally {
+      await c.end();
+    }
+  } catch (err) {
+    log.warn(`PostgreSQL cancel failed (${errorMessage(err)}): closing the connection`);
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  }
 }

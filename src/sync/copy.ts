@@ -1,0 +1,56 @@
+// COPY … FROM STDIN in PostgreSQL's text format: the bulk path of sync.md ("All or nothing").
+// Rows arrive in batches from an async source; each batch becomes one chunk written with
+// back-pressure, so memory holds one batch at a time whatever the size of the result.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+/** `\N`: NULL in the text format. */
+export const COPY_NULL = '\\N';
+
+const SPECIAL = /[\\\t\n\r]/;
+const SPECIAL_ALL = /[\\\t\n\r]/g;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** One field in the text format: backslash, tab, newline and carriage return escaped, NULL as \N. */
+export function copyField(value: unknown): string {
+  if (value === null || value === undefined) return COPY_NULL;
+  let s: string;
+  switch (typeof value) {
+    case 'string':
+      s = value;
+      break;
+    case 'number':
+      s = String(value); // NaN and ±Infinity stay visible as text: validation rejects them
+      break;
+    case 'boolean':
+      return value ? 't' : 'f';
+    case 'bigint':
+      return value.toString();
+    default:
+      s = value instanceof Date ? value.toISOString() : JSON.stringify(value);
+  }
+  return SPECIAL.test(s) ? s.replace(SPECIAL_ALL, (c) => ESCAPES[c]) : s;
+}
+
+/** One line (row) in the text format, newline included. */
+export function copyLine(values: readonly unknown[]): string {
+  let line = '';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) line += '\t';
+    line += copyField(values[i]);
+  }
+  return line + '\n';
+}
+
+/**
+ * Run `COPY … FROM STDIN` with the chunks `source` yields (each a string of whole lines).
+ * Resolves with the number of rows PostgreSQL stored. A failure of the source aborts the COPY
+ * (CopyFail): nothing of it is stored and the connection stays usable.
+ */
+export async function copyIn(client: pg.Client, sql: string, source: AsyncIterable<string>): Promise<number> {
+  const stream = client.query(copyFrom(sql));
+  await pipeline(Readable.from(source, { objectMode: false, highWaterMark: 4 }), stream);
+  return stream.rowCount;
+}
