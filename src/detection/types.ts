@@ -50,4 +50,17 @@ export interface Statement {
   readonly step: string;
   readonly sql: string;
   readonly params: readonly (string | number | boolean | null)[];
+  /**
+   * How the run sends it (optional, added by detection): `execute`, `query` (small result),
+   * `stream` (large result, batched), or `insertRows`: the rows travel as data through
+   * WarehouseSession.insertRows, `sql` shows the INSERT with one row of placeholders.
+   */
+  readonly kind?: 'execute' | 'query' | 'stream' | 'insertRows';
+  /** For `insertRows`: the table, its columns, how many rows and the first few (for reading). */
+  readonly data?: {
+    readonly table: string;
+    readonly columns: readonly string[];
+    readonly rowCount: number;
+    readonly sample: readonly (readonly (string | number | boolean | null)[])[];
+  };
 }

@@ -1,0 +1,215 @@
+// A detection run over one warehouse session: the statements of steps.ts, sent in order, each
+// step timed in the recorder, the big results streamed with back-pressure (detection.md).
+import { StepError } from '../errors.js';
+import { formatCount, formatDuration, type Logger } from '../log.js';
+import type { RunRecorder } from '../run/recorder.js';
+import type { WarehouseRow, WarehouseSession, WarehouseValue } from '../warehouse/warehouse.js';
+import { sqlDialect } from './dialect.js';
+import { clockStatement, detectionPlan, normaliseClock, parseAsOf, STEP, type DetectionPlan } from './steps.js';
+import type { DetectionParams, DetectionRun, Statement } from './types.js';
+
+export interface DetectionContext {
+  readonly database: string;
+  readonly schema: string;
+  readonly recorder: RunRecorder;
+  readonly log: Logger;
+}
+
+/** How often a long streamed step logs its progress. */
+const PROGRESS_EVERY_MS = 10_000;
+
+function num(v: WarehouseValue | undefined): number {
+  if (v === null || v === undefined) return 0;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n)) throw new Error(`expected a number from the warehouse, got ${String(v)}`);
+  return n;
+}
+
+async function inStep<T>(step: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw err instanceof StepError ? err : new StepError(step, err);
+  }
+}
+
+export function createDetectionRun(session: WarehouseSession, params: DetectionParams, ctx: DetectionContext): DetectionRun {
+  const d = sqlDialect(session.dialect);
+  const { recorder, log } = ctx;
+  const batchSize = Math.max(1, Math.floor(params.batchSize));
+  if (!Number.isFinite(params.extraDistancePer)) {
+    throw new Error(`ExtraDistancePer must be a number (got ${String(params.extraDistancePer)})`);
+  }
+  let clock: string | undefined;
+  let plan: DetectionPlan | undefined;
+  let prepared = false;
+
+  const exec = (s: Statement) => session.execute(s.sql, s.params);
+  const queryOne = async (s: Statement) => (await session.query(s.sql, s.params))[0] ?? {};
+  const needPlan = (what: string): DetectionPlan => {
+    if (!plan || !prepared) throw new Error(`detection: ${what} called before prepare()`);
+    return plan;
+  };
+
+  async function* streamed(s: Statement, onRows?: (n: number) => void): AsyncIterable<WarehouseRow[]> {
+    let iterator: AsyncIterator<WarehouseRow[]>;
+    try {
+      iterator = session.stream(s.sql, s.params, batchSize)[Symbol.asyncIterator]();
+    } catch (err) {
+      throw new StepError(s.step, err);
+    }
+    for (;;) {
+      let next: IteratorResult<WarehouseRow[]>;
+      try {
+        next = await iterator.next();
+      } catch (err) {
+        throw new StepError(s.step, err);
+      }
+      if (next.done) return;
+      onRows?.(next.value.length);
+      yield next.value;
+    }
+  }
+
+  return {
+    async resolveClock(): Promise<string> {
+      if (clock !== undefined) return clock;
+      return inStep(STEP.clock, async () => {
+        for (const s of d.sessionSetup) await session.execute(s);
+        const st = clockStatement(d, params.asOf);
+        let t: string;
+        if (st) {
+          const row = await queryOne(st);
+          const v = row.t;
+          if (typeof v !== 'string') throw new Error(`the clock query returned ${String(v)}`);
+          t = normaliseClock(v);
+        } else {
+          const parsed = parseAsOf(params.asOf as string);
+          t = (parsed as { naive: string }).naive;
+        }
+        clock = t;
+        log.info(`Clock T = ${t} (${params.asOf === undefined ? "the warehouse session's current time" : `AS_OF ${params.asOf}`})`, { clock: t });
+        return t;
+      });
+    },
+
+    async prepare(): Promise<void> {
+      const T = clock ?? (await this.resolveClock());
+      const pl = detectionPlan(d, { ...params, clock: T, database: ctx.database, schema: ctx.schema });
+      plan = pl;
+      const ex = pl.excluded;
+
+      await recorder.step(
+        STEP.excluded,
+        () =>
+          inStep(STEP.excluded, async () => {
+            await exec(ex.createSsns);
+            await exec(ex.createProviders);
+            const ssns = ex.insertSsns.data!;
+            const providers = ex.insertProviders.data!;
+            // The values travel as data (bound), never as SQL text.
+            const all = (rows: string[]) => rows.map((r) => [r]);
+            await session.insertRows(ssns.table, ssns.columns, all(uniqueValues(params.excludedSsns, false)));
+            await session.insertRows(providers.table, providers.columns, all(uniqueValues(params.excludedProviders, true)));
+            return { ssns: ssns.rowCount, providers: providers.rowCount };
+          }),
+        (r) => ({ rows: r.ssns, unit: `excluded SSNs, ${formatCount(r.providers)} excluded providers` }),
+      );
+
+      await recorder.step(
+        STEP.deltaKeys,
+        () =>
+          inStep(STEP.deltaKeys, async () => {
+            await exec(pl.deltaKeys.create);
+            const s = await queryOne(pl.deltaKeys.stats);
+            const r = { groups: num(s.groups), ssns: num(s.ssns), dates: num(s.dates), changed: num(s.changed) };
+            recorder.set('changedVisits', r.changed);
+            recorder.set('affectedGroups', r.groups);
+            recorder.set('affectedSsns', r.ssns);
+            recorder.set('affectedDates', r.dates);
+            return r;
+          }),
+        (r) => ({ rows: r.groups, unit: `groups (${formatCount(r.ssns)} SSNs, ${formatCount(r.dates)} dates, ${formatCount(r.changed)} changed visits)` }),
+      );
+
+      const part = async (create: Statement, stats: Statement, stat: 'candidatesPartA' | 'candidatesPartB') => {
+        await exec(create);
+        const s = await queryOne(stats);
+        const r = { candidates: num(s.candidates), dropped: num(s.dropped), gpsBad: num(s.gps_bad), rows: num(s.rows) };
+        recorder.set(stat, r.candidates);
+        recorder.add('duplicateSourceRowsDropped', r.dropped);
+        recorder.add('unusableGpsValues', r.gpsBad);
+        return r;
+      };
+      const unit = (r: { rows: number; dropped: number }) =>
+        `candidate visits (${formatCount(r.rows)} base visits incl. missed, ${formatCount(r.dropped)} duplicate source rows dropped)`;
+      recorder.set('duplicateSourceRowsDropped', 0);
+      recorder.set('unusableGpsValues', 0);
+      await recorder.step(
+        STEP.baseChanged,
+        () => inStep(STEP.baseChanged, () => part(pl.baseChanged.create, pl.baseChanged.stats, 'candidatesPartA')),
+        (r) => ({ rows: r.candidates, unit: unit(r) }),
+      );
+      const b = pl.baseUnchanged;
+      if (b) {
+        await recorder.step(
+          STEP.baseUnchanged,
+          () => inStep(STEP.baseUnchanged, () => part(b.insert, b.stats, 'candidatesPartB')),
+          (r) => ({ rows: r.candidates, unit: unit(r) }),
+        );
+      } else {
+        recorder.set('candidatesPartB', 0);
+        log.info(`${STEP.baseUnchanged}: skipped (ENABLE_ASYMMETRIC_JOIN=false: delta only, changed visits are the candidates)`);
+      }
+      prepared = true;
+    },
+
+    affectedGroups(): AsyncIterable<WarehouseRow[]> {
+      return streamed(needPlan('affectedGroups()').affectedGroups);
+    },
+
+    scopeVisitIds(): AsyncIterable<WarehouseRow[]> {
+      return streamed(needPlan('scopeVisitIds()').scopeVisitIds);
+    },
+
+    async *detectedRows(): AsyncIterable<WarehouseRow[]> {
+      const s = needPlan('detectedRows()').conflicts;
+      // The step's time runs from the query's start to its last row, so it includes the time
+      // the consumer takes per batch (back-pressure: the next batch is fetched on demand).
+      log.info(`${s.step}: started`);
+      const t0 = performance.now();
+      let rows = 0;
+      let lastProgress = t0;
+      recorder.set('detectedRows', 0);
+      for await (const batch of streamed(s, (n) => {
+        rows += n;
+        recorder.set('detectedRows', rows);
+      })) {
+        const now = performance.now();
+        if (now - lastProgress >= PROGRESS_EVERY_MS) {
+          lastProgress = now;
+          log.info(`${s.step}: ${formatCount(rows)} rows so far (${formatDuration(now - t0)})`, { step: s.step, rows });
+        }
+        yield batch;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      // RunRecorder.step times a promise; a stream is timed here and recorded the same way.
+      recorder.steps.push({ name: s.step, seconds, rows, unit: 'detected rows' });
+      log.info(`${s.step}: ${formatDuration(seconds * 1000)}, ${formatCount(rows)} detected rows`, {
+        step: s.step,
+        seconds: Number(seconds.toFixed(3)),
+        rows,
+      });
+    },
+  };
+}
+
+function uniqueValues(values: readonly string[], lower: boolean): string[] {
+  const out = new Set<string>();
+  for (const v of values) {
+    if (typeof v !== 'string') continue;
+    const t = v.trim();
+    if (t) out.add(lower ? t.toLowerCase() : t);
+  }
+  return [...out];
+}

@@ -1,0 +1,621 @@
+// The one definition of detection's SQL (detection.md, steps 0–3). Each step is written once
+// against the SqlDialect helpers; `detectionPlan` yields it for DuckDB or for Snowflake.
+// All relative times come from the run's clock T, inlined as literals (no now() in any step);
+// excluded SSNs and providers travel as data into temporary tables.
+import { BASE_VISIT_COLUMNS, DETECTED_COLUMNS } from '../schema/columns.js';
+import type { Dialect } from '../warehouse/warehouse.js';
+import { q, sqlDialect, str, type SqlDialect } from './dialect.js';
+import { STATE_NAME_CODES } from './states.js';
+import type { DetectionParams, MphBand, Statement } from './types.js';
+
+export type PlanParams = DetectionParams & {
+  /** T: `YYYY-MM-DD HH:MM:SS[.ffffff]`, naive, in the session's zone. */
+  readonly clock: string;
+  readonly database: string;
+  readonly schema: string;
+};
+
+/** Step names, as the recorder and the log show them. */
+export const STEP = {
+  setup: 'Session setup',
+  clock: 'Clock',
+  excluded: 'Step 0 (excluded_ssns)',
+  deltaKeys: 'Step 1 (delta_keys)',
+  baseChanged: 'Step 2a (base_visits changed)',
+  baseUnchanged: 'Step 2b (base_visits unchanged)',
+  affectedGroups: 'Affected groups',
+  scope: 'Scope visit ids',
+  conflicts: 'Step 3 (conflicts)',
+} as const;
+
+/** The run's temporary tables (one warehouse session per run). */
+export const TEMP = {
+  excludedSsns: 'cu_excluded_ssns',
+  excludedProviders: 'cu_excluded_providers',
+  deltaKeys: 'cu_delta_keys',
+  baseVisits: 'cu_base_visits',
+} as const;
+
+/** A plain decimal: optional sign, digits with optional point and fraction, or point and digits. */
+const NUMBER_RE = '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)';
+/**
+ * GPS text `lat,lon`: exactly one comma, each part wrapped in any mix of spaces and double quotes
+ * (detection.md, "Coordinates"). Capture groups: 1 = latitude, 4 = longitude. No backslashes, so the
+ * literal reads the same on both engines.
+ */
+export const GPS_RE = `^[ "]*(${NUMBER_RE})[ "]*,[ "]*(${NUMBER_RE})[ "]*$`;
+const GPS_LAT_GROUP = 1;
+const GPS_LON_GROUP = 4;
+/** A lower-case UUID (scope visit ids that are not UUIDs are left out: sync.md). */
+export const UUID_RE = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+
+const TS_TEXT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$/;
+
+/** Checks T before it is inlined into SQL as a literal. */
+export function assertClock(clock: string): void {
+  if (!TS_TEXT.test(clock)) throw new Error(`the run's clock must be a naive timestamp YYYY-MM-DD HH:MM:SS[.ffffff] (got "${clock}")`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Base visit columns (base-visit-columns.tsv): the expression over the source aliases
+// f (fact), c (caregiver), pr (provider), o (office), pp/pa (provider/payer patient),
+// ppa/paa (their addresses), py (payer), ct (contract), sc (service code), u (user).
+// `null`: always NULL, neither stored nor sorted on (a constant does not change the order).
+
+type Kind = 'text' | 'id' | 'int8' | 'double' | 'bool' | 'date' | 'ts';
+
+interface BaseColumn {
+  readonly expr: string | null;
+  readonly kind: Kind;
+}
+
+function baseColumnDefs(d: SqlDialect): Record<string, BaseColumn> {
+  const ts = (e: string): BaseColumn => ({ expr: `CAST(${e} AS ${d.timestampType})`, kind: 'ts' });
+  const t = (e: string): BaseColumn => ({ expr: e, kind: 'text' });
+  const id = (e: string): BaseColumn => ({ expr: `LOWER(${e})`, kind: 'id' });
+  const i8 = (e: string): BaseColumn => ({ expr: e, kind: 'int8' });
+  const dbl = (e: string): BaseColumn => ({ expr: e, kind: 'double' });
+  const none: BaseColumn = { expr: null, kind: 'text' };
+  const patient = (p: string, a: string, prefix: string): Record<string, BaseColumn> => ({
+    [`${prefix}PAdmissionID`]: t(`${p}."Admission Id"`),
+    [`${prefix}PName`]: t(`${p}."Patient Name"`),
+    [`${prefix}PFName`]: t(`${p}."Patient Firstname"`),
+    [`${prefix}PLName`]: t(`${p}."Patient Lastname"`),
+    [`${prefix}PMedicaidNumber`]: t(`${p}."Medicaid Number"`),
+    [`${prefix}PStatus`]: t(`${p}."Status"`),
+    [`${prefix}PAddressID`]: id(`${a}."Patient Address Id"`),
+    [`${prefix}PAppAddressID`]: i8(`${a}."Application Patient Address Id"`),
+    [`${prefix}PAddressL1`]: t(`${a}."Address Line 1"`),
+    [`${prefix}PAddressL2`]: t(`${a}."Address Line 2"`),
+    [`${prefix}PCity`]: t(`${a}."City"`),
+    [`${prefix}PAddressState`]: t(`${a}."Address State"`),
+    [`${prefix}PZipCode`]: t(`${a}."Zip Code"`),
+    [`${prefix}PCounty`]: t(`${a}."County"`),
+  });
+  return {
+    // is_delta is a literal per part (2a: true, 2b: false); set in baseVisitsSelect.
+    is_delta: { expr: 'true', kind: 'bool' },
+    BillRateNonBilled: dbl(`f."Bill Rate Non-Billed"`),
+    BillRateBoth: dbl(`CASE WHEN f."Billed" = 'yes' THEN f."Billed Rate" ELSE f."Bill Rate Non-Billed" END`),
+    SSN: t(`TRIM(c."SSN")`),
+    PStatus: none,
+    AideStatus: t(`c."Status"`),
+    MissedVisitReason: t(`f."Missed Visit Reason"`),
+    IsMissed: { expr: `f."Is Missed"`, kind: 'bool' },
+    EVVType: t(`f."Call Out Device Type"`),
+    BilledRate: dbl(`f."Billed Rate"`),
+    TotalBilledAmount: dbl(`f."Total Billed Amount"`),
+    ProviderID: id(`f."Provider Id"`),
+    AppProviderID: i8(`f."Application Provider Id"`),
+    ProviderName: t(`pr."Provider Name"`),
+    AgencyContact: none,
+    AgencyPhone: t(`pr."Phone Number 1"`),
+    FederalTaxNumber: t(`pr."Federal Tax Number"`),
+    ProviderAddressState: t(`UPPER(TRIM(pr."Address State"))`),
+    VisitID: id(`f."Visit Id"`),
+    AppVisitID: i8(`f."Application Visit Id"`),
+    VisitDate: { expr: `CAST(f."Visit Date" AS DATE)`, kind: 'date' },
+    SchStartTime: ts(`f."Scheduled Start Time"`),
+    SchEndTime: ts(`f."Scheduled End Time"`),
+    VisitStartTime: ts(`f."Visit Start Time"`),
+    VisitEndTime: ts(`f."Visit End Time"`),
+    EVVStartTime: ts(`f."Call In Time"`),
+    EVVEndTime: ts(`f."Call Out Time"`),
+    CaregiverID: id(`f."Caregiver Id"`),
+    AppCaregiverID: i8(`f."Application Caregiver Id"`),
+    AideCode: t(`c."Caregiver Code"`),
+    AideName: t(`c."Caregiver Fullname"`),
+    AideFName: t(`c."Caregiver Firstname"`),
+    AideLName: t(`c."Caregiver Lastname"`),
+    AideSSN: t(`TRIM(c."SSN")`),
+    OfficeID: id(`f."Office Id"`),
+    AppOfficeID: i8(`f."Application Office Id"`),
+    Office: t(`o."Office Name"`),
+    PA_PatientID: id(`f."Payer Patient Id"`),
+    PA_AppPatientID: i8(`f."Application Payer Patient Id"`),
+    P_PatientID: id(`f."Provider Patient Id"`),
+    P_AppPatientID: i8(`f."Application Provider Patient Id"`),
+    PatientID: id(`f."Patient Id"`),
+    AppPatientID: i8(`f."Application Patient Id"`),
+    PAdmissionID: none,
+    PName: none,
+    PFName: none,
+    PLName: none,
+    PMedicaidNumber: none,
+    PAddressID: none,
+    PAppAddressID: none,
+    PAddressL1: none,
+    PAddressL2: none,
+    PCity: none,
+    PAddressState: none,
+    PZipCode: none,
+    PCounty: none,
+    // Computed in the geo levels of baseVisitsSelect (detection.md, "Coordinates").
+    Longitude: { expr: null, kind: 'double' },
+    Latitude: { expr: null, kind: 'double' },
+    PayerID: id(`f."Payer Id"`),
+    AppPayerID: i8(`f."Application Payer Id"`),
+    Contract: t(`COALESCE(py."Payer Name", ct."Contract Name")`),
+    PayerState: t(`py."Payer State"`),
+    BilledDate: ts(`f."Invoice Date"`),
+    BilledHours: dbl(`f."Billed Hours"`),
+    Billed: t(`f."Billed"`),
+    ServiceCodeID: id(`sc."Service Code Id"`),
+    AppServiceCodeID: i8(`sc."Application Service Code Id"`),
+    RateType: t(`f."Bill Type"`),
+    ServiceCode: t(`sc."Service Code"`),
+    LastUpdatedDate: ts(`f."Visit Updated Timestamp"`),
+    LastUpdatedBy: t(`u."User Fullname"`),
+    ...patient('pp', 'ppa', 'P_'),
+    ...patient('pa', 'paa', 'PA_'),
+    ContractType: t(
+      `CASE WHEN f."Application Payer Id" = 0 AND f."Application Contract Id" <> 0 THEN 'Internal'` +
+        ` WHEN f."Application Payer Id" <> 0 AND f."Application Contract Id" <> 0 THEN 'UPR'` +
+        ` WHEN f."Application Payer Id" <> 0 AND f."Application Contract Id" = 0 THEN 'Payer' END`,
+    ),
+  };
+}
+
+/** Columns computed in the base visits for the later steps (not in the spec's list, not output). */
+const EXTRA_COLUMNS = ['src_rows', 'gps_bad', 'cs_state1', 'cs_state2', 'zip'] as const;
+const COMPUTED_BASE = new Set(['Longitude', 'Latitude']);
+
+/** The stored base visit columns in base-visit-columns.tsv order, always-NULL ones left out. */
+function storedBaseColumns(defs: Record<string, BaseColumn>): string[] {
+  return BASE_VISIT_COLUMNS.filter((c) => defs[c].expr !== null || COMPUTED_BASE.has(c));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Ctx {
+  readonly d: SqlDialect;
+  readonly p: PlanParams;
+  readonly tbl: (name: string) => string;
+  readonly T: string;
+  readonly changedSince: string;
+  readonly windowFrom: string;
+  readonly windowTo: string;
+  readonly today: string;
+}
+
+function context(d: SqlDialect, p: PlanParams): Ctx {
+  assertClock(p.clock);
+  for (const [name, n, min] of [
+    ['lookbackHours', p.lookbackHours, 1],
+    ['lookbackYears', p.lookbackYears, 1],
+    ['lookforwardDays', p.lookforwardDays, 0],
+  ] as const) {
+    if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name} must be a whole number, at least ${min} (got ${n})`);
+  }
+  if (!/^[A-Za-z_][A-Za-z0-9_$]*$/.test(p.database) || !/^[A-Za-z_][A-Za-z0-9_$]*$/.test(p.schema)) {
+    throw new Error(`warehouse database and schema must be plain identifiers (got ${p.database}.${p.schema})`);
+  }
+  const T = d.timestampLiteral(p.clock);
+  return {
+    d,
+    p,
+    tbl: (name) => `${p.database}.${p.schema}.${q(name)}`,
+    T,
+    changedSince: d.dateAdd('hour', -p.lookbackHours, T),
+    windowFrom: `CAST(${d.dateAdd('year', -p.lookbackYears, T)} AS DATE)`,
+    windowTo: `CAST(${d.dateAdd('day', p.lookforwardDays, T)} AS DATE)`,
+    today: `CAST(${T} AS DATE)`,
+  };
+}
+
+/** Window, caregiver with a non-empty SSN, exclusions (detection.md, "Filters shared by every step"). */
+function sharedFilters(x: Ctx): string {
+  return [
+    `CAST(f."Visit Date" AS DATE) BETWEEN ${x.windowFrom} AND ${x.windowTo}`,
+    `TRIM(c."SSN") <> ''`,
+    `NOT EXISTS (SELECT 1 FROM ${TEMP.excludedProviders} xp WHERE xp."provider_id" = LOWER(f."Provider Id"))`,
+    `NOT EXISTS (SELECT 1 FROM ${TEMP.excludedSsns} xs WHERE xs."ssn" = TRIM(c."SSN"))`,
+  ].join('\n  AND ');
+}
+
+function changed(x: Ctx): string {
+  return `f."Visit Updated Timestamp" >= ${x.changedSince}`;
+}
+
+function unchanged(x: Ctx): string {
+  return `(f."Visit Updated Timestamp" IS NULL OR f."Visit Updated Timestamp" < ${x.changedSince})`;
+}
+
+function factAndCaregiver(x: Ctx): string {
+  return `${x.tbl('FACTVISITCALLPERFORMANCE_CR')} f\nJOIN ${x.tbl('DIMCAREGIVER')} c ON c."Caregiver Id" = f."Caregiver Id"`;
+}
+
+/** trim, upper-case, empty → NULL, full state names → two-letter codes. */
+function normalisedState(expr: string): string {
+  const whens = STATE_NAME_CODES.map(([name, code]) => `WHEN ${str(name)} THEN ${str(code)}`).join(' ');
+  const s = `NULLIF(UPPER(TRIM(${expr})), '')`;
+  return `CASE ${s} ${whens} ELSE ${s} END`;
+}
+
+/** The patient address chosen for a patient row (detection.md, step 2). */
+function chosenAddress(x: Ctx): string {
+  return (
+    `(SELECT * FROM (SELECT a.*, ROW_NUMBER() OVER (PARTITION BY a."Patient Id" ` +
+    `ORDER BY a."Application Created UTC Timestamp" DESC NULLS LAST, a."Patient Address Id" ASC NULLS LAST) AS "addr_rn" ` +
+    `FROM ${x.tbl('DIMPATIENTADDRESS')} a WHERE a."Primary Address" = true AND a."Address Type" LIKE '%GPS%') z ` +
+    `WHERE z."addr_rn" = 1)`
+  );
+}
+
+function inRange(lat: string, lon: string): string {
+  return `COALESCE(${lat} BETWEEN -90 AND 90 AND ${lon} BETWEEN -180 AND 180, false)`;
+}
+
+/**
+ * Base visits of one part (detection.md, step 2): the fact rows of the part that pass the shared
+ * filters and the dimension joins, one row per visit (the row sorting first by the base visit
+ * columns, ascending, NULLs last), with the coordinates, cross-state codes and zip code the rules
+ * need. Part 2a: changed visits (every one is in an affected group by construction). Part 2b:
+ * unchanged visits of affected groups; a visit is deduplicated over all its rows of the part
+ * before the group filter, and a visit already taken as changed is not taken again.
+ */
+function baseVisitsSelect(x: Ctx, part: 'changed' | 'unchanged'): { columns: string[]; select: string } {
+  const { d } = x;
+  const defs = baseColumnDefs(d);
+  defs.is_delta = { expr: part === 'changed' ? 'true' : 'false', kind: 'bool' };
+  const stored = storedBaseColumns(defs);
+  const raw = BASE_VISIT_COLUMNS.filter((c) => defs[c].expr !== null).map((c) => `${defs[c].expr} AS ${q(c)}`);
+  raw.push(
+    `${d.regexGroup('f."Call Out GPS Coordinates"', GPS_RE, GPS_LAT_GROUP)} AS "out_lat_t"`,
+    `${d.regexGroup('f."Call Out GPS Coordinates"', GPS_RE, GPS_LON_GROUP)} AS "out_lon_t"`,
+    `${d.regexGroup('f."Call In GPS Coordinates"', GPS_RE, GPS_LAT_GROUP)} AS "in_lat_t"`,
+    `${d.regexGroup('f."Call In GPS Coordinates"', GPS_RE, GPS_LON_GROUP)} AS "in_lon_t"`,
+    `f."Call Out GPS Coordinates" AS "gps_out"`,
+    `f."Call In GPS Coordinates" AS "gps_in"`,
+    `ppa."Latitude" AS "addr_lat"`,
+    `ppa."Longitude" AS "addr_lon"`,
+  );
+  const touched =
+    part === 'unchanged'
+      ? `\nJOIN (SELECT DISTINCT k."visit_date", c2."Caregiver Id" AS "caregiver_id" FROM ${TEMP.deltaKeys} k ` +
+        `JOIN ${x.tbl('DIMCAREGIVER')} c2 ON TRIM(c2."SSN") = k."ssn") t ` +
+        `ON t."visit_date" = CAST(f."Visit Date" AS DATE) AND t."caregiver_id" = f."Caregiver Id"`
+      : '';
+  const l1 =
+    `SELECT ${raw.join(',\n  ')}\n` +
+    `FROM ${factAndCaregiver(x)}${touched}\n` +
+    `JOIN ${x.tbl('DIMPROVIDER')} pr ON pr."Provider Id" = f."Provider Id" AND pr."Is Active" = true AND pr."Is Demo" = false\n` +
+    `LEFT JOIN ${x.tbl('DIMOFFICE')} o ON o."Office Id" = f."Office Id" AND o."Is Active" = true\n` +
+    `LEFT JOIN ${x.tbl('DIMPATIENT')} pp ON pp."Patient Id" = f."Provider Patient Id"\n` +
+    `LEFT JOIN ${chosenAddress(x)} ppa ON ppa."Patient Id" = pp."Patient Id"\n` +
+    `LEFT JOIN ${x.tbl('DIMPATIENT')} pa ON pa."Patient Id" = f."Payer Patient Id"\n` +
+    `LEFT JOIN ${chosenAddress(x)} paa ON paa."Patient Id" = pa."Patient Id"\n` +
+    `LEFT JOIN ${x.tbl('DIMPAYER')} py ON py."Payer Id" = f."Payer Id" AND py."Is Active" = true AND py."Is Demo" = false\n` +
+    `LEFT JOIN ${x.tbl('DIMCONTRACT')} ct ON ct."Contract Id" = f."Contract Id" AND ct."Is Active" = true\n` +
+    `LEFT JOIN ${x.tbl('DIMSERVICECODE')} sc ON sc."Service Code Id" = f."Service Code Id"\n` +
+    `LEFT JOIN ${x.tbl('DIMUSER')} u ON u."User Id" = f."Visit Updated User Id"\n` +
+    `WHERE ${sharedFilters(x)}\n  AND ${part === 'changed' ? changed(x) : unchanged(x)}`;
+  // l2: parsed numbers, normalised states.
+  const l2 =
+    `SELECT r1.*, ${d.tryToDouble('r1."out_lat_t"')} AS "out_lat", ${d.tryToDouble('r1."out_lon_t"')} AS "out_lon", ` +
+    `${d.tryToDouble('r1."in_lat_t"')} AS "in_lat", ${d.tryToDouble('r1."in_lon_t"')} AS "in_lon",\n` +
+    `  ${normalisedState('r1."P_PAddressState"')} AS "st_pp",\n` +
+    `  ${normalisedState('r1."PA_PAddressState"')} AS "st_pa",\n` +
+    `  ${normalisedState('r1."ProviderAddressState"')} AS "st_pr",\n` +
+    `  NULLIF(TRIM(r1."P_PZipCode"), '') AS "zip"\n` +
+    `FROM (${l1}) r1`;
+  // l3: which source is usable.
+  const l3 =
+    `SELECT r2.*, ${inRange('r2."out_lat"', 'r2."out_lon"')} AS "out_ok", ${inRange('r2."in_lat"', 'r2."in_lon"')} AS "in_ok", ` +
+    `${inRange('r2."addr_lat"', 'r2."addr_lon"')} AS "addr_ok"\nFROM (${l2}) r2`;
+  // l4: the chosen coordinates, unusable GPS text, the cross-state codes of the side.
+  const pick = (out: string, inn: string, addr: string) =>
+    `CASE WHEN r3."out_ok" THEN r3.${q(out)} WHEN r3."in_ok" THEN r3.${q(inn)} WHEN r3."addr_ok" THEN r3.${q(addr)} END`;
+  const bad = (text: string, ok: string) => `CASE WHEN TRIM(r3.${q(text)}) <> '' AND NOT r3.${q(ok)} THEN 1 ELSE 0 END`;
+  const l4 =
+    `SELECT r3.*, ${pick('out_lat', 'in_lat', 'addr_lat')} AS "Latitude", ${pick('out_lon', 'in_lon', 'addr_lon')} AS "Longitude",\n` +
+    `  ${bad('gps_out', 'out_ok')} + ${bad('gps_in', 'in_ok')} AS "gps_bad",\n` +
+    `  CASE WHEN r3."st_pp" IS NULL AND r3."st_pa" IS NULL THEN r3."st_pr" ELSE r3."st_pp" END AS "cs_state1",\n` +
+    `  CASE WHEN r3."st_pp" IS NULL AND r3."st_pa" IS NULL THEN r3."st_pr" ELSE r3."st_pa" END AS "cs_state2"\n` +
+    `FROM (${l3}) r3`;
+  // l5: one row per visit.
+  const order = stored.map((c) => `r4.${q(c)} ASC NULLS LAST`).join(', ');
+  const l5 =
+    `SELECT r4.*, COUNT(*) OVER (PARTITION BY r4."VisitID") AS "src_rows",\n` +
+    `  ROW_NUMBER() OVER (PARTITION BY r4."VisitID" ORDER BY ${order}) AS "visit_rn"\nFROM (${l4}) r4`;
+  const columns = [...stored, ...EXTRA_COLUMNS];
+  let where = `r5."visit_rn" = 1`;
+  if (part === 'unchanged') {
+    where +=
+      `\n  AND EXISTS (SELECT 1 FROM ${TEMP.deltaKeys} k WHERE k."visit_date" = r5."VisitDate" AND k."ssn" = r5."SSN")` +
+      `\n  AND NOT EXISTS (SELECT 1 FROM ${TEMP.baseVisits} a WHERE a."VisitID" = r5."VisitID")`;
+  }
+  const select = `SELECT ${columns.map((c) => `r5.${q(c)}`).join(', ')}\nFROM (${l5}) r5\nWHERE ${where}`;
+  return { columns, select };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 3: pairs and rules, on a narrow projection of the candidates; details joined afterwards.
+
+function mphExpr(x: Ctx, miles: string): string {
+  const bands = [...x.p.mphBands].filter((b) => [b.from, b.to, b.mph].every(Number.isFinite));
+  if (bands.length === 0) return `CAST(NULL AS ${x.d.doubleType})`;
+  bands.sort((a: MphBand, b: MphBand) => a.from - b.from || a.to - b.to);
+  const dl = x.d.doubleLiteral;
+  return `CASE ${bands.map((b) => `WHEN ${miles} >= ${dl(b.from)} AND ${miles} <= ${dl(b.to)} THEN ${dl(b.mph)}`).join(' ')} END`;
+}
+
+/** The value of one detected column in the final SELECT, cast so both engines return the same forms. */
+function outputExpr(x: Ctx, defs: Record<string, BaseColumn>, col: { name: string; pgType: string; from: string }): string {
+  const { d } = x;
+  let src: string;
+  let isNull = false;
+  const m = /^(V1|V2)\.(\w+)$/.exec(col.from);
+  if (m) {
+    const base = m[2];
+    if (!(base in defs)) throw new Error(`detected column ${col.name}: no base visit column ${base}`);
+    isNull = defs[base].expr === null && !COMPUTED_BASE.has(base);
+    src = `${m[1] === 'V1' ? 'v1' : 'v2'}.${q(base)}`;
+  } else {
+    const rule = /^rule (\d)$/.exec(col.from);
+    if (rule) return `CASE WHEN c."r${rule[1]}" THEN 'Y' ELSE 'N' END`;
+    switch (col.name) {
+      case 'MinuteDiffBetweenSch':
+        return `CAST(c."gap" AS INTEGER)`;
+      case 'DistanceMilesFromLatLng':
+        return `CAST(c."miles" AS ${d.doubleType})`;
+      case 'AverageMilesPerHour':
+        return `CAST(c."mph" AS ${d.doubleType})`;
+      case 'ETATravelMinutes':
+        // Stored as an integer: rounded half away from zero (ROUND on both engines).
+        return `CAST(ROUND(c."eta", 0) AS INTEGER)`;
+      default:
+        throw new Error(`detected column ${col.name}: unknown origin ${col.from}`);
+    }
+  }
+  const t = col.pgType;
+  if (isNull) {
+    const type = t === 'uuid' || t.startsWith('varchar') || t === 'int8' || t === 'date' || t === 'timestamp' ? 'VARCHAR' : t === 'bool' ? 'BOOLEAN' : t === 'int4' ? 'INTEGER' : d.doubleType;
+    return `CAST(NULL AS ${type})`;
+  }
+  if (t === 'uuid' || t.startsWith('varchar') || t === 'int8') return `CAST(${src} AS VARCHAR)`;
+  if (t === 'date') return d.dateText(src);
+  if (t === 'timestamp') return d.timestampText(src);
+  if (t === 'real') return `CAST(${src} AS ${d.doubleType})`;
+  if (t === 'int4') return `CAST(${src} AS INTEGER)`;
+  if (t === 'bool') return `CAST(${src} AS BOOLEAN)`;
+  throw new Error(`detected column ${col.name}: unhandled type ${t}`);
+}
+
+function conflictsSelect(x: Ctx): string {
+  const { d, p } = x;
+  const defs = baseColumnDefs(d);
+  const candidates =
+    `SELECT "VisitID" AS "id", "VisitDate" AS "d", "SSN" AS "ssn", "ProviderID" AS "p", ` +
+    `"SchStartTime" AS "ss", "SchEndTime" AS "se", "VisitStartTime" AS "vs", "VisitEndTime" AS "ve", ` +
+    `"Latitude" AS "lat", "Longitude" AS "lon", "zip", "cs_state1" AS "st1", "cs_state2" AS "st2"\n` +
+    `FROM ${TEMP.baseVisits} WHERE NOT COALESCE("IsMissed", false)${p.comprehensive ? '' : ' AND "is_delta" = true'}`;
+  const side = (a: string, n: string) =>
+    ['ss', 'se', 'vs', 've', 'lat', 'lon'].map((c) => `${a}."${c}" AS "${c}${n}"`).join(', ');
+  const pairs =
+    `SELECT a."id" AS "v1", b."id" AS "v2", a."d" AS "d", ${side('a', '1')}, ${side('b', '2')},\n` +
+    `  a."zip" AS "z1", b."zip" AS "z2", a."st1" AS "a1", a."st2" AS "a2", b."st1" AS "b1", b."st2" AS "b2"\n` +
+    `FROM (${candidates}) a\nJOIN (${candidates}) b ON a."d" = b."d" AND a."ssn" = b."ssn" AND a."p" <> b."p" AND a."id" <> b."id"`;
+  const done = (n: string) => `(s."vs${n}" IS NOT NULL AND s."ve${n}" IS NOT NULL)`;
+  const md = d.minuteDiff;
+  const gap =
+    `CASE WHEN NOT (${done('1')} AND ${done('2')}) THEN 0\n` +
+    `    WHEN s."ve1" < s."vs2" AND s."ve2" < s."vs1" THEN LEAST(${md('s."ve1"', 's."vs2"')}, ${md('s."ve2"', 's."vs1"')})\n` +
+    `    WHEN s."ve1" < s."vs2" THEN ${md('s."ve1"', 's."vs2"')}\n` +
+    `    WHEN s."ve2" < s."vs1" THEN ${md('s."ve2"', 's."vs1"')}\n` +
+    `    ELSE 0 END`;
+  const known = `s."lat1" IS NOT NULL AND s."lon1" IS NOT NULL AND s."lat2" IS NOT NULL AND s."lon2" IS NOT NULL`;
+  const l2 =
+    `SELECT s.*,\n` +
+    `  (s."vs1" IS NULL AND s."ve1" IS NULL) AS "u1", ${done('1')} AS "c1",\n` +
+    `  (s."vs2" IS NULL AND s."ve2" IS NULL) AS "u2", ${done('2')} AS "c2",\n` +
+    `  ${gap} AS "gap",\n` +
+    `  CASE WHEN ${known} THEN ${d.distanceMetres('s."lat1"', 's."lon1"', 's."lat2"', 's."lon2"')} END AS "dist_m"\n` +
+    `FROM (${pairs}) s`;
+  const b = (e: string) => `COALESCE(${e}, false)`;
+  const l3 =
+    `SELECT t.*,\n` +
+    `  ROUND(t."dist_m" / 1609 * ${d.doubleLiteral(Math.fround(p.extraDistancePer))}, 2) AS "miles",\n` +
+    `  ${b(`t."u1" AND t."u2" AND t."d" >= ${x.today} AND t."ss1" = t."ss2" AND t."se1" = t."se2"`)} AS "r1",\n` +
+    `  ${b(`t."c1" AND t."c2" AND t."vs1" = t."vs2" AND t."ve1" = t."ve2"`)} AS "r2",\n` +
+    `  ${b(`(t."u1" AND t."c2" AND t."ss1" = t."vs2" AND t."se1" = t."ve2") OR (t."c1" AND t."u2" AND t."ss2" = t."vs1" AND t."se2" = t."ve1")`)} AS "r3",\n` +
+    `  ${b(`t."u1" AND t."u2" AND t."d" >= ${x.today} AND t."ss1" < t."se2" AND t."se1" > t."ss2" AND NOT (t."ss1" = t."ss2" AND t."se1" = t."se2")`)} AS "r4",\n` +
+    `  ${b(`t."c1" AND t."c2" AND t."vs1" < t."ve2" AND t."ve1" > t."vs2" AND NOT (t."vs1" = t."vs2" AND t."ve1" = t."ve2")`)} AS "r5",\n` +
+    `  ${b(
+      `(t."u1" AND t."c2" AND t."ss1" < t."ve2" AND t."se1" > t."vs2" AND NOT (t."ss1" = t."vs2" AND t."se1" = t."ve2")) OR ` +
+        `(t."c1" AND t."u2" AND t."ss2" < t."ve1" AND t."se2" > t."vs1" AND NOT (t."ss2" = t."vs1" AND t."se2" = t."ve1"))`,
+    )} AS "r6",\n` +
+    `  ${b(`(t."a1" IS NULL AND t."a2" IS NULL) OR (t."b1" IS NULL AND t."b2" IS NULL) OR t."a1" = t."b1" OR t."a1" = t."b2" OR t."a2" = t."b1" OR t."a2" = t."b2"`)} AS "same_state"\n` +
+    `FROM (${l2}) t`;
+  const l4 = `SELECT m.*, ${mphExpr(x, 'm."miles"')} AS "mph"\nFROM (${l3}) m`;
+  const l5 = `SELECT e.*, CASE WHEN e."mph" <> 0 THEN ROUND(e."miles" / e."mph" * 60, 2) END AS "eta"\nFROM (${l4}) e`;
+  const l6 =
+    `SELECT g.*, ${b(
+      `g."c1" AND g."c2" AND g."miles" IS NOT NULL AND (g."z1" IS NULL OR g."z2" IS NULL OR g."z1" <> g."z2") ` +
+        `AND g."mph" IS NOT NULL AND g."gap" > 0 AND g."eta" > g."gap"`,
+    )} AS "r7"\nFROM (${l5}) g`;
+  const out = DETECTED_COLUMNS.map((col) => `${outputExpr(x, defs, col)} AS ${q(col.name)}`);
+  return (
+    `SELECT ${out.join(',\n  ')}\n` +
+    `FROM (${l6}) c\n` +
+    `JOIN ${TEMP.baseVisits} v1 ON v1."VisitID" = c."v1"\n` +
+    `JOIN ${TEMP.baseVisits} v2 ON v2."VisitID" = c."v2"\n` +
+    `WHERE (c."r1" OR c."r2" OR c."r3" OR c."r4" OR c."r5" OR c."r6" OR c."r7") AND c."same_state"`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** AS_OF taken apart: a naive clock as it is, or an instant with an offset for the session to convert. */
+export function parseAsOf(asOf: string): { naive: string } | { instant: string } {
+  const m = ISO.exec(asOf.trim());
+  if (!m) throw new Error(`AS_OF must be an ISO-8601 date-time (got "${asOf}")`);
+  const [, y, mo, d, h = '00', mi = '00', s = '00', frac, off] = m;
+  const f = frac ? frac.padEnd(6, '0').slice(0, 6) : '';
+  const base = `${y}-${mo}-${d} ${h}:${mi}:${s}${f && Number(f) !== 0 ? `.${f}` : ''}`;
+  if (!off) return { naive: base };
+  const offset = off === 'Z' ? '+00:00' : off.includes(':') ? off : `${off.slice(0, 3)}:${off.slice(3)}`;
+  return { instant: `${base.replace(' ', 'T')}${offset}` };
+}
+
+/** The statement that reads T, or undefined when AS_OF is naive (T is AS_OF itself). */
+export function clockStatement(dialect: Dialect | SqlDialect, asOf: string | undefined): Statement | undefined {
+  const d = typeof dialect === 'string' ? sqlDialect(dialect) : dialect;
+  if (asOf === undefined) return { step: STEP.clock, sql: d.clockNowQuery(), params: [], kind: 'query' };
+  const parsed = parseAsOf(asOf);
+  if ('naive' in parsed) return undefined;
+  return { step: STEP.clock, sql: d.clockFromOffsetQuery(), params: [parsed.instant], kind: 'query' };
+}
+
+/** `YYYY-MM-DD HH:MM:SS.ffffff` from the engine → T, without a zero fraction. */
+export function normaliseClock(text: string): string {
+  const t = text.trim().replace('T', ' ');
+  const m = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.(\d+))?$/.exec(t);
+  if (!m) throw new Error(`unexpected clock value from the warehouse: "${text}"`);
+  const f = (m[2] ?? '').padEnd(6, '0').slice(0, 6);
+  return Number(f) === 0 ? m[1] : `${m[1]}.${f}`;
+}
+
+export interface DetectionPlan {
+  readonly setup: readonly Statement[];
+  readonly excluded: {
+    readonly createSsns: Statement;
+    readonly insertSsns: Statement;
+    readonly createProviders: Statement;
+    readonly insertProviders: Statement;
+  };
+  readonly deltaKeys: { readonly create: Statement; readonly stats: Statement };
+  readonly baseChanged: { readonly create: Statement; readonly stats: Statement };
+  /** Comprehensive mode only. */
+  readonly baseUnchanged: { readonly insert: Statement; readonly stats: Statement } | undefined;
+  readonly affectedGroups: Statement;
+  readonly scopeVisitIds: Statement;
+  readonly conflicts: Statement;
+}
+
+const SAMPLE_ROWS = 3;
+
+/** Every statement of a run after the clock, structured by step. */
+export function detectionPlan(dialect: Dialect | SqlDialect, p: PlanParams): DetectionPlan {
+  const d = typeof dialect === 'string' ? sqlDialect(dialect) : dialect;
+  const x = context(d, p);
+  const st = (step: string, sql: string, kind: Statement['kind']): Statement => ({ step, sql, params: [], kind });
+  const ssns = uniqueTrimmed(p.excludedSsns);
+  const providers = uniqueTrimmed(p.excludedProviders).map((s) => s.toLowerCase());
+  const insert = (table: string, column: string, rows: string[]): Statement => ({
+    step: STEP.excluded,
+    sql: `INSERT INTO ${table} (${q(column)}) VALUES (?)`,
+    params: [],
+    kind: 'insertRows',
+    data: { table, columns: [column], rowCount: rows.length, sample: rows.slice(0, SAMPLE_ROWS).map((r) => [r]) },
+  });
+
+  const deltaKeys =
+    `SELECT CAST(f."Visit Date" AS DATE) AS "visit_date", TRIM(c."SSN") AS "ssn", COUNT(DISTINCT LOWER(f."Visit Id")) AS "changed_visits"\n` +
+    `FROM ${factAndCaregiver(x)}\n` +
+    `WHERE ${sharedFilters(x)}\n  AND ${changed(x)}\n` +
+    `GROUP BY CAST(f."Visit Date" AS DATE), TRIM(c."SSN")`;
+  const partStats = (deltaValue: boolean) =>
+    `SELECT COUNT(*) AS "rows", SUM(CASE WHEN COALESCE("IsMissed", false) THEN 0 ELSE 1 END) AS "candidates", ` +
+    `SUM("src_rows" - 1) AS "dropped", SUM("gps_bad") AS "gps_bad" FROM ${TEMP.baseVisits} WHERE "is_delta" = ${deltaValue}`;
+  const a = baseVisitsSelect(x, 'changed');
+  const b = p.comprehensive ? baseVisitsSelect(x, 'unchanged') : undefined;
+
+  const scope = p.comprehensive
+    ? `SELECT DISTINCT LOWER(f."Visit Id") AS "VisitID" FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} f\n` +
+      `WHERE ${changed(x)} AND ${d.regexFullMatch('LOWER(f."Visit Id")', UUID_RE)}`
+    : `SELECT "VisitID" FROM ${TEMP.baseVisits}\n` +
+      `WHERE "is_delta" = true AND NOT COALESCE("IsMissed", false) AND ${d.regexFullMatch('"VisitID"', UUID_RE)}`;
+
+  return {
+    setup: d.sessionSetup.map((s) => st(STEP.setup, s, 'execute')),
+    excluded: {
+      createSsns: st(STEP.excluded, d.createTempTable(TEMP.excludedSsns, [['ssn', 'VARCHAR']]), 'execute'),
+      insertSsns: insert(TEMP.excludedSsns, 'ssn', ssns),
+      createProviders: st(STEP.excluded, d.createTempTable(TEMP.excludedProviders, [['provider_id', 'VARCHAR']]), 'execute'),
+      insertProviders: insert(TEMP.excludedProviders, 'provider_id', providers),
+    },
+    deltaKeys: {
+      create: st(STEP.deltaKeys, d.createTempTableAs(TEMP.deltaKeys, deltaKeys), 'execute'),
+      stats: st(
+        STEP.deltaKeys,
+        `SELECT COUNT(*) AS "groups", COUNT(DISTINCT "ssn") AS "ssns", COUNT(DISTINCT "visit_date") AS "dates", ` +
+          `SUM("changed_visits") AS "changed" FROM ${TEMP.deltaKeys}`,
+        'query',
+      ),
+    },
+    baseChanged: {
+      create: st(STEP.baseChanged, d.createTempTableAs(TEMP.baseVisits, a.select), 'execute'),
+      stats: st(STEP.baseChanged, partStats(true), 'query'),
+    },
+    baseUnchanged: b && {
+      insert: st(STEP.baseUnchanged, `INSERT INTO ${TEMP.baseVisits} (${b.columns.map(q).join(', ')})\n${b.select}`, 'execute'),
+      stats: st(STEP.baseUnchanged, partStats(false), 'query'),
+    },
+    affectedGroups: st(STEP.affectedGroups, `SELECT ${d.dateText('"visit_date"')} AS "VisitDate", "ssn" AS "SSN" FROM ${TEMP.deltaKeys}`, 'stream'),
+    scopeVisitIds: st(STEP.scope, scope, 'stream'),
+    conflicts: st(STEP.conflicts, conflictsSelect(x), 'stream'),
+  };
+}
+
+function uniqueTrimmed(values: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const v of values) {
+    if (typeof v !== 'string') continue;
+    const t = v.trim();
+    if (t) out.add(t);
+  }
+  return [...out];
+}
+
+/** The statements of a plan in the order a run sends them. */
+export function planStatements(plan: DetectionPlan): Statement[] {
+  return [
+    ...plan.setup,
+    plan.excluded.createSsns,
+    plan.excluded.insertSsns,
+    plan.excluded.createProviders,
+    plan.excluded.insertProviders,
+    plan.deltaKeys.create,
+    plan.deltaKeys.stats,
+    plan.baseChanged.create,
+    plan.baseChanged.stats,
+    ...(plan.baseUnchanged ? [plan.baseUnchanged.insert, plan.baseUnchanged.stats] : []),
+    plan.affectedGroups,
+    plan.scopeVisitIds,
+    plan.conflicts,
+  ];
+}
+
+/**
+ * Every statement of a run, in order: session setup, the clock read (when AS_OF is not a naive
+ * timestamp), steps 0–2, the affected groups and scope streams, step 3.
+ */
+export function detectionStatements(dialect: Dialect, params: PlanParams): Statement[] {
+  const d = sqlDialect(dialect);
+  const plan = detectionPlan(d, params);
+  const clock = clockStatement(d, params.asOf);
+  return [...plan.setup, ...(clock ? [clock] : []), ...planStatements({ ...plan, setup: [] })];
+}
