@@ -15,6 +15,11 @@ export interface Logger {
   /** True when lines go to a terminal (progress bars instead of progress lines). */
   readonly isTTY: boolean;
   readonly format: LogFormat;
+  /**
+   * On a terminal: show (or replace) a live status line, the progress bar of src/run/progress.ts,
+   * kept below the log lines; `undefined` clears it. Does nothing when lines do not go to a terminal.
+   */
+  status?(text: string | undefined): void;
 }
 
 export interface LoggerOptions {
@@ -35,6 +40,10 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const out = opts.out ?? process.stdout;
   const secrets = (opts.secrets ?? []).filter((s) => s.length >= 4);
   const redact = (s: string) => secrets.reduce((acc, sec) => acc.split(sec).join('***'), s);
+  const tty = Boolean(out.isTTY);
+  // The live status line (progress bar) on a terminal: erased before a log line, redrawn after it.
+  let statusText: string | undefined;
+  const CLEAR = '\r\x1b[K';
   const write = (lvl: LogLevel, msg: string, fields?: Fields) => {
     if (RANK[lvl] < level) return;
     const now = new Date();
@@ -45,15 +54,23 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       // Fields are for machines (JSON); a text line says everything in its message.
       line = `${stamp(now)} ${lvl.padEnd(7)} ${msg}`;
     }
-    out.write(redact(line) + '\n');
+    out.write(statusText === undefined ? redact(line) + '\n' : `${CLEAR}${redact(line)}\n${statusText}`);
+  };
+  const status = (text: string | undefined) => {
+    if (!tty) return;
+    const next = text === undefined ? undefined : redact(text);
+    if (next === undefined && statusText === undefined) return;
+    statusText = next;
+    out.write(next === undefined ? CLEAR : `${CLEAR}${next}`);
   };
   return {
     debug: (m, f) => write('DEBUG', m, f),
     info: (m, f) => write('INFO', m, f),
     warn: (m, f) => write('WARNING', m, f),
     error: (m, f) => write('ERROR', m, f),
-    isTTY: Boolean(out.isTTY),
+    isTTY: tty,
     format,
+    status,
   };
 }
 
