@@ -1,0 +1,74 @@
+// One CloudWatch Embedded Metric Format line per run, on stdout as a bare JSON object, in both
+// LOG_FORMAT modes, so the ECS awslogs stream turns it into metrics (namespace ConflictUpdater,
+// dimension Environment; the infra alarm watches RunFailed).
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+import type { RunReport } from './report.js';
+
+export const METRIC_NAMESPACE = 'ConflictUpdater';
+
+/** The headline counts of a run, from the statistics the job records (0 when not recorded). */
+export interface Headline {
+  detected: number;
+  inserted: number;
+  updated: number;
+  resolved: number;
+  rejected: number;
+  /** True when the job recorded any of inserted/updated/resolved (it wrote, or tried to). */
+  hasSync: boolean;
+}
+
+export function headline(report: Pick<RunReport, 'statistics' | 'rejects'>): Headline {
+  const s = report.statistics;
+  const num = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  const resolved =
+    s.resolved !== undefined ? num(s.resolved) : num(s.staleResolved) + num(s.exclusionResolved);
+  const rejected = s.rejected !== undefined ? num(s.rejected) : report.rejects.reduce((a, r) => a + num(r.count), 0);
+  return {
+    detected: num(s.detectedRows ?? s.detected),
+    inserted: num(s.inserted),
+    updated: num(s.updated),
+    resolved,
+    rejected,
+    hasSync: ['inserted', 'updated', 'resolved', 'staleResolved', 'exclusionResolved'].some((k) => s[k] !== undefined),
+  };
+}
+
+export const METRICS = [
+  { Name: 'DurationSeconds', Unit: 'Seconds' },
+  { Name: 'Detected', Unit: 'Count' },
+  { Name: 'Inserted', Unit: 'Count' },
+  { Name: 'Updated', Unit: 'Count' },
+  { Name: 'Resolved', Unit: 'Count' },
+  { Name: 'Rejected', Unit: 'Count' },
+  { Name: 'RunFailed', Unit: 'Count' },
+  { Name: 'RunSkipped', Unit: 'Count' },
+] as const;
+
+/** The EMF object of a run: metrics as top-level members, Environment the one dimension. */
+export function buildEmf(report: RunReport): Record<string, unknown> {
+  const h = headline(report);
+  return {
+    _aws: {
+      Timestamp: Date.parse(report.finishedAt),
+      CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [['Environment']], Metrics: METRICS.map((m) => ({ ...m })) }],
+    },
+    Environment: report.environment,
+    Outcome: report.status,
+    RunId: report.runId,
+    ExitCode: report.exitCode,
+    Actions: report.actions.map((a) => a.name).join(','),
+    DurationSeconds: report.durationSeconds,
+    Detected: h.detected,
+    Inserted: h.inserted,
+    Updated: h.updated,
+    Resolved: h.resolved,
+    Rejected: h.rejected,
+    RunFailed: report.status === 'failed' || report.status === 'stopped' ? 1 : 0,
+    RunSkipped: report.status === 'skipped' ? 1 : 0,
+  };
+}
+
+/** The line as printed: one JSON object, no prefix, newline-terminated. */
+export function emfLine(report: RunReport): string {
+  return JSON.stringify(buildEmf(report)) + '\n';
+}
