@@ -7,7 +7,7 @@ import { ConfigError, errorMessage, exitCodeFor, EXIT, LockHeldError, StoppedErr
 import { createLogger, formatDuration, type Logger } from './log.js';
 import { RunRecorder } from './run/recorder.js';
 import { Shutdown } from './run/shutdown.js';
-import { finishRun, type ActionResult, type RunEnd } from './report/finish.js';
+import { finishConfigError, finishRun, type ActionResult, type RunEnd } from './report/finish.js';
 
 export const ACTIONS: Readonly<Record<string, () => Promise<Action>>> = {
   validate_config: async () => (await import('./actions/validateConfig.js')).validateConfig,
@@ -54,7 +54,8 @@ function secretValues(env: Env): string[] {
 /** Run the actions named by `list` (or ACTION); resolves with the process exit code. */
 export async function runActions(list: string | undefined, env: Env, shutdown = new Shutdown()): Promise<number> {
   const started = Date.now();
-  const fallbackLog = createLogger({ secrets: secretValues(env) });
+  // Before the configuration loads: honour LOG_FORMAT=json already, so a configuration error is a JSON line too.
+  const fallbackLog = createLogger({ format: env.LOG_FORMAT?.trim().toLowerCase() === 'json' ? 'json' : 'text', secrets: secretValues(env) });
   let names: string[];
   let config: Config;
   try {
@@ -62,6 +63,7 @@ export async function runActions(list: string | undefined, env: Env, shutdown = 
     config = loadConfig(env);
   } catch (err) {
     fallbackLog.error(`Configuration error: ${errorMessage(err)}`);
+    await finishConfigError(list, env, err, exitCodeFor(err), new Date(started), fallbackLog);
     fallbackLog.info('Status: failed');
     return exitCodeFor(err);
   }
@@ -102,8 +104,9 @@ export async function runActions(list: string | undefined, env: Env, shutdown = 
   const status: RunEnd['status'] = code === EXIT.ok ? 'completed' : code === EXIT.skipped ? 'skipped' : code === EXIT.stopped ? 'stopped' : 'failed';
   const totalMs = Date.now() - started;
   const error = failure === undefined ? undefined : errorMessage(failure);
-  printResult(log, results, status, totalMs, error);
+  // Report, metrics line and email first, so the EXECUTION RESULT block stays the log's last lines.
   await finishRun(ctx, { results, status, exitCode: code, totalMs, error });
+  printResult(log, results, status, totalMs, error);
   return code;
 }
 
