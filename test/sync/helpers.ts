@@ -1,0 +1,210 @@
+// Fixtures for the sync tests: a schema bootstrapped by init_db, CVM rows written directly, and
+// detected rows built per case and fed to ConflictSync (no detection involved).
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { createLogger, type Logger } from '../../src/log.js';
+import { RunRecorder } from '../../src/run/recorder.js';
+import type { Shutdown } from '../../src/run/shutdown.js';
+import { DETECTED_COLUMNS } from '../../src/schema/columns.js';
+import { ConflictSync, type SyncOptions, type SyncStats } from '../../src/sync/sync.js';
+import { initDb } from '../../src/target/initDb.js';
+import { quoteIdent } from '../../src/target/postgres.js';
+import type { WarehouseRow, WarehouseValue } from '../../src/warehouse/warehouse.js';
+import { dropSchema, testClient, uniqueSchema } from '../helpers/pg.js';
+
+// Timestamps and dates as the text PostgreSQL prints, so assertions compare plain strings.
+pg.types.setTypeParser(1114, (v: string) => v);
+pg.types.setTypeParser(1082, (v: string) => v);
+
+export type Values = Record<string, WarehouseValue | undefined>;
+
+export function uuid(): string {
+  return randomUUID();
+}
+
+/** A logger that keeps its lines (for assertions) instead of printing them. */
+export function memoryLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const out = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  return Object.assign(createLogger({ level: 'DEBUG', out }), { lines });
+}
+
+/** A plausible detected row; `v` overrides any column (by DETECTED_COLUMNS name). */
+export function detected(v: Values = {}): Values {
+  const base: Values = {
+    SSN: '123456789',
+    ProviderID: uuid(),
+    AppProviderID: '11',
+    ProviderName: 'Agency One',
+    VisitID: uuid(),
+    AppVisitID: '1001',
+    ConProviderID: uuid(),
+    ConAppProviderID: '22',
+    ConProviderName: 'Agency Two',
+    ConVisitID: uuid(),
+    ConAppVisitID: '2002',
+    VisitDate: '2026-02-14',
+    SchStartTime: '2026-02-14 09:00:00',
+    SchEndTime: '2026-02-14 11:00:00',
+    ConSchStartTime: '2026-02-14 10:00:00',
+    ConSchEndTime: '2026-02-14 12:00:00',
+    VisitStartTime: '2026-02-14 09:01:00',
+    VisitEndTime: '2026-02-14 11:02:00',
+    ConVisitStartTime: '2026-02-14 10:03:00',
+    ConVisitEndTime: '2026-02-14 12:04:00',
+    CaregiverID: uuid(),
+    ConCaregiverID: uuid(),
+    AideName: 'Ann Aide',
+    ConAideName: 'Ann Aide',
+    AgencyContact: 'Contact One',
+    ConAgencyContact: 'Contact Two',
+    AgencyPhone: '555-0101',
+    ConAgencyPhone: '555-0202',
+    PLatitude: 40.5,
+    PLongitude: -73.25,
+    ConPLatitude: 40.75,
+    ConPLongitude: -73.5,
+    MinuteDiffBetweenSch: 0,
+    DistanceMilesFromLatLng: 17.42,
+    AverageMilesPerHour: 30,
+    ETATravelMinutes: 35,
+    IsMissed: false,
+    ConIsMissed: false,
+    SameSchTimeFlag: 'N',
+    SameVisitTimeFlag: 'N',
+    SchAndVisitTimeSameFlag: 'N',
+    SchOverAnotherSchTimeFlag: 'N',
+    VisitTimeOverAnotherVisitTimeFlag: 'Y',
+    SchTimeOverVisitTimeFlag: 'N',
+    DistanceFlag: 'N',
+  };
+  return { ...base, ...v };
+}
+
+export function toRow(v: Values): WarehouseRow {
+  return DETECTED_COLUMNS.map((c) => (v[c.name] === undefined ? null : (v[c.name] as WarehouseValue)));
+}
+
+export async function* batches<T>(rows: T[], size = 2): AsyncIterable<T[]> {
+  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+}
+
+export interface Ctx {
+  schema: string;
+  client: pg.Client;
+  s: string;
+  close(): Promise<void>;
+}
+
+/** A fresh schema bootstrapped by init_db, and a client on it. */
+export async function setup(prefix = 'sync'): Promise<Ctx> {
+  const schema = uniqueSchema(prefix);
+  const client = await testClient();
+  await initDb(client, schema);
+  return {
+    schema,
+    client,
+    s: quoteIdent(schema),
+    close: async () => {
+      await client.end();
+      await dropSchema(schema);
+    },
+  };
+}
+
+/** Insert one CVM row with exactly the given columns; returns its ID. */
+export async function insertCvm(ctx: Ctx, v: Values): Promise<number> {
+  const cols = Object.keys(v).filter((k) => v[k] !== undefined);
+  const r = await ctx.client.query<{ ID: string }>(
+    `INSERT INTO ${ctx.s}."conflictvisitmaps" (${cols.map(quoteIdent).join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING "ID"`,
+    cols.map((c) => v[c]),
+  );
+  return Number(r.rows[0].ID);
+}
+
+/** The stored row that a detected row would match, CONFLICTID and status as given. */
+export function storedFrom(d: Values, extra: Values = {}): Values {
+  const v: Values = {};
+  for (const c of DETECTED_COLUMNS) if (d[c.name] !== undefined) v[c.name] = d[c.name];
+  return { ...v, CONFLICTID: 1, StatusFlag: 'U', InServiceFlag: 'N', PTOFlag: 'N', CreatedDate: '2026-01-01 08:00:00', ...extra };
+}
+
+export async function cvm(ctx: Ctx, where = 'true', params: unknown[] = []): Promise<Array<Record<string, any>>> {
+  const r = await ctx.client.query(`SELECT * FROM ${ctx.s}."conflictvisitmaps" c WHERE ${where} ORDER BY "ID"`, params);
+  return r.rows;
+}
+
+export async function one(ctx: Ctx, id: number): Promise<Record<string, any>> {
+  const rows = await cvm(ctx, `"ID" = $1`, [id]);
+  if (rows.length !== 1) throw new Error(`no CVM row ${id}`);
+  return rows[0];
+}
+
+/** Every row of both tables as text, for byte-for-byte comparisons. */
+export async function snapshot(ctx: Ctx): Promise<string[]> {
+  const a = await ctx.client.query(`SELECT t::text AS r FROM ${ctx.s}."conflictvisitmaps" t ORDER BY "ID"`);
+  const b = await ctx.client.query(`SELECT t::text AS r FROM ${ctx.s}."conflicts" t ORDER BY "CONFLICTID"`);
+  return [...a.rows.map((r) => `cvm ${r.r}`), ...b.rows.map((r) => `conflicts ${r.r}`)];
+}
+
+export interface RunInput {
+  detected?: Values[];
+  /** [VisitDate, SSN] */
+  groups?: Array<[string, string]>;
+  scope?: string[];
+  options?: Partial<Omit<SyncOptions, 'schema' | 'recorder' | 'log'>>;
+  shutdown?: Shutdown;
+  /** Runs on a new client (so tests can hold locks or transactions on theirs). */
+  client?: pg.Client;
+}
+
+export interface RunOutput {
+  stats: SyncStats;
+  recorder: RunRecorder;
+  log: Logger & { lines: string[] };
+}
+
+/** One sync, the way the job drives it: prepare, groups, scope, detected rows, apply. */
+export async function runSync(ctx: Ctx, input: RunInput = {}): Promise<RunOutput> {
+  const log = memoryLogger();
+  const recorder = new RunRecorder(log);
+  const opts: SyncOptions = {
+    schema: ctx.schema,
+    comprehensive: true,
+    skipUnchanged: true,
+    enableInsert: true,
+    enableStaleCleanup: true,
+    failOnRejects: false,
+    recorder,
+    log,
+    shutdown: input.shutdown,
+    ...input.options,
+  };
+  const own = input.client === undefined;
+  const client = input.client ?? (await testClient());
+  try {
+    const sync = new ConflictSync(client, opts);
+    await sync.prepare();
+    if (opts.enableStaleCleanup) {
+      if (opts.comprehensive) await sync.loadAffectedGroups(batches(input.groups ?? []));
+      await sync.loadScopeVisitIds(batches((input.scope ?? []).map((id) => [id])));
+    }
+    await sync.loadDetectedRows(batches((input.detected ?? []).map(toRow)));
+    const stats = await sync.apply();
+    await sync.dropTemp();
+    return { stats, recorder, log };
+  } finally {
+    if (own) await client.end();
+  }
+}
+
+export async function conflictsRows(ctx: Ctx): Promise<Array<Record<string, any>>> {
+  const r = await ctx.client.query(`SELECT * FROM ${ctx.s}."conflicts" ORDER BY "CONFLICTID"`);
+  return r.rows;
+}
