@@ -50,6 +50,17 @@ const LABELS: Record<string, string> = {
   duplicateSourceRowsDropped: 'Duplicate source rows dropped',
   unusableGpsValues: 'Unusable GPS values',
   cvmRows: 'conflictvisitmaps rows',
+  candidatesPartA: 'Candidate visits (Part A)',
+  candidatesPartB: 'Candidate visits (Part B)',
+  detected: 'Detected rows received by the sync',
+  matchedRows: 'Matched conflictvisitmaps rows',
+  clean: 'Clean, skipped',
+  blockedByInServicePto: 'Blocked by InService/PTO rows',
+  conflictIdsRepaired: 'CONFLICTID repaired',
+  conflictIdsReused: 'CONFLICTID reused (visits)',
+  conflictIdsAllocated: 'CONFLICTID allocated (visits)',
+  parentsCreated: 'conflicts rows created',
+  scopeVisitIds: 'Scope visit ids',
 };
 
 /** `changedVisits` → `Changed visits` unless the label is known. */
