@@ -14,6 +14,10 @@
     .\deploy\build-and-push-ecr.ps1 --dry-run --yes
     .\deploy\build-and-push-ecr.ps1 --help
 
+  Quote a list of actions: PowerShell would otherwise split a,b into two arguments.
+
+    .\deploy\build-and-push-ecr.ps1 --action "validate_config,test_connections"
+
   Prerequisites:
     - Node.js 20 or later, and `npm ci` run once in the repository
     - Docker Desktop, running (steps 2 and 3)
