@@ -2,13 +2,46 @@
 // `npm test`: runs every test file against a real PostgreSQL. TEST_POSTGRES_URL names a server
 // to use; without it, one embedded PostgreSQL is started for the whole run and stopped after.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 const args = process.argv.slice(2);
-const files = args.length ? args : ['test/**/*.test.ts'];
+const patterns = args.length ? args : ['test/**/*.test.ts'];
+
+// Node 20's --test takes file paths only (glob patterns arrived in Node 21): expand them here.
+// `*` matches within one path segment, `**` any number of directories.
+function expand(pattern) {
+  if (!pattern.includes('*')) return [pattern];
+  const re = new RegExp(
+    '^' +
+      pattern
+        .split('/')
+        .map((seg) => (seg === '**' ? '(?:[^/]+/)*' : seg.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*') + '/'))
+        .join('')
+        .replace(/\/$/, '') +
+      '$',
+  );
+  const root = pattern.split('/').findIndex((seg) => seg.includes('*'));
+  const base = pattern.split('/').slice(0, root).join('/') || '.';
+  const out = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== 'node_modules' && !e.name.startsWith('.')) walk(p);
+      } else if (re.test(relative('.', p).split('\\').join('/'))) out.push(p);
+    }
+  };
+  walk(base);
+  return out.sort();
+}
+const files = patterns.flatMap(expand);
+if (files.length === 0) {
+  console.error(`no test files match ${patterns.join(' ')}`);
+  process.exit(1);
+}
 
 async function freePort() {
   return new Promise((resolve, reject) => {
