@@ -4,10 +4,10 @@
 // warehouse statement and the running PostgreSQL query so the run unwinds through its rollback.
 import type pg from 'pg';
 import type { ActionContext } from '../actions/context.js';
+import { createDetectionRun, type DetectionContext } from '../detection/detection.js';
 import type { DetectionParams, DetectionRun } from '../detection/types.js';
 import { errorMessage, LockHeldError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { RunRecorder } from '../run/recorder.js';
 import { ConflictSync } from '../sync/sync.js';
 import { readReferenceData, setInProgress, tryLock, unlock } from '../sync/reference.js';
 import { openTarget, type Target } from '../target/postgres.js';
@@ -16,38 +16,11 @@ import { logSummary } from './summary.js';
 
 export const JOB_NAME = 'task02_00_run_conflict_update';
 
-export interface DetectionRunOptions {
-  /** The warehouse database and schema holding the source tables (ANALYTICS, BI). */
-  readonly database: string;
-  readonly schema: string;
-  readonly recorder: RunRecorder;
-  readonly log: Logger;
-}
-
-export type CreateDetectionRun = (session: WarehouseSession, params: DetectionParams, opts: DetectionRunOptions) => DetectionRun;
+export type CreateDetectionRun = (session: WarehouseSession, params: DetectionParams, opts: DetectionContext) => DetectionRun;
 
 export interface JobDependencies {
-  /** Detection; by default the one in src/detection. */
+  /** Detection; by default the one of src/detection. Tests pass a stand-in. */
   readonly createDetectionRun?: CreateDetectionRun;
-}
-
-// Detection lives in src/detection (another work stream); found by name so this module does
-// not depend on its file layout.
-const DETECTION_MODULES = ['../detection/index.js', '../detection/run.js', '../detection/detection.js', '../detection/detect.js'];
-
-async function defaultDetection(): Promise<CreateDetectionRun> {
-  for (const path of DETECTION_MODULES) {
-    let mod: { createDetectionRun?: CreateDetectionRun };
-    try {
-      mod = (await import(path)) as { createDetectionRun?: CreateDetectionRun };
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') continue;
-      throw err;
-    }
-    if (typeof mod.createDetectionRun === 'function') return mod.createDetectionRun;
-  }
-  throw new Error('detection is not available: no createDetectionRun in src/detection');
 }
 
 /** The whole job: reference data, detection, sync, report (sync.md). */
@@ -91,7 +64,7 @@ async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, 
   try {
     const ref = await recorder.step('Reference data', () => readReferenceData(client, schema, log));
     shutdown.throwIfStopped();
-    const createRun = deps.createDetectionRun ?? (await defaultDetection());
+    const createRun = deps.createDetectionRun ?? createDetectionRun;
     const session = await openWarehouse(config.warehouse, {
       timezone: config.timezone,
       queryTag: `conflict-updater ${JOB_NAME} run ${ctx.runId}`,
@@ -118,8 +91,7 @@ async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, 
       recorder,
       log,
     });
-    const clock = await run.resolveClock();
-    log.info(`Run clock T = ${clock}${config.asOf ? ` (AS_OF ${config.asOf})` : ''}${config.timezone ? `, time zone ${config.timezone}` : ''}`);
+    await run.resolveClock();
     shutdown.throwIfStopped();
     await run.prepare();
     shutdown.throwIfStopped();

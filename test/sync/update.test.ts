@@ -2,7 +2,7 @@
 // CVM rows and detected rows prepared for it.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { cvm, detected, insertCvm, one, runSync, setup, snapshot, storedFrom, uuid, type Ctx } from './helpers.js';
+import { cvm, detected, insertCvm, one, runSync, setup, snapshot, storedFrom, uuid, type Ctx, type Values } from './helpers.js';
 
 let ctx: Ctx;
 before(async () => {
@@ -55,7 +55,7 @@ test('sync.md Update: a Y flag is never turned back to N, and a Y/NULL differenc
   assert.equal(row.DistanceFlag, null);
 });
 
-const BUSINESS_CASES: Array<[string, Record<string, unknown>]> = [
+const BUSINESS_CASES: Array<[string, Values]> = [
   ['a uuid (ProviderID)', { ProviderID: uuid() }],
   ['a date (VisitDate)', { VisitDate: '2026-02-15' }],
   ['a scheduled time (SchStartTime)', { SchStartTime: '2026-02-14 08:30:00' }],
