@@ -1,0 +1,101 @@
+// test_connections through the real program (a child process, as ECS runs it) with the four
+// SNOWFLAKE_* variables set and SNOWFLAKE_ACCESS_URL pointing at the local stand-in of
+// Snowflake's HTTP service (operations.md "Actions": `Snowflake connection successful: <version>`).
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:net';
+import { after, before, test } from 'node:test';
+import type { Env } from '../../src/config/config.js';
+import { runCli } from '../helpers/cli.js';
+import { dropSchema, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
+import type { SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
+import { pkcs8Pem, standIn } from './fixtures.js';
+
+const havePostgres = Boolean(process.env.TEST_POSTGRES_URL);
+const schema = uniqueSchema('sftc');
+let si: SnowflakeStandIn;
+let closedPort = 0;
+
+before(async () => {
+  si = await standIn({ version: '9.40.1' });
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  closedPort = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+});
+after(async () => {
+  await si.close();
+  if (havePostgres) await dropSchema(schema);
+});
+
+/** The secret as Secrets Manager hands it over: one line, newlines as the two characters `\n`. */
+const secretKey = pkcs8Pem.replace(/\n/g, '\\n');
+
+function env(over: Env = {}): Env {
+  const postgres: Env = havePostgres
+    ? testPostgresEnv(schema)
+    : { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(closedPort), POSTGRES_USER: 'nobody', POSTGRES_SSLMODE: 'disable' };
+  return {
+    ...postgres,
+    SNOWFLAKE_ACCOUNT: 'testacct',
+    SNOWFLAKE_USER: 'conflict_job',
+    SNOWFLAKE_WAREHOUSE: 'CONFLICT_WH',
+    SNOWFLAKE_ROLE: 'CONFLICT_ROLE',
+    SNOWFLAKE_PRIVATE_KEY: secretKey,
+    SNOWFLAKE_ACCESS_URL: si.url,
+    TIMEZONE: 'America/Chicago',
+    ...over,
+  };
+}
+
+function assertNoSecrets(out: string): void {
+  for (const line of pkcs8Pem.split('\n').filter((l) => l && !l.startsWith('-----'))) assert.ok(!out.includes(line), 'no key material in the output');
+  for (const l of si.logins) if (l.token) assert.ok(!out.includes(l.token), 'no JWT in the output');
+}
+
+test('test_connections logs "Snowflake connection successful: <version>" from the stand-in', async () => {
+  const logins = si.logins.length;
+  const r = await runCli(['test_connections'], env());
+  const out = r.stdout + r.stderr;
+  assert.match(r.stdout, /INFO\s+Snowflake connection successful: 9\.40\.1$/m, out);
+  if (havePostgres) {
+    assert.equal(r.code, 0, out);
+    assert.match(r.stdout, /PostgreSQL connection successful/);
+  } else {
+    // no PostgreSQL in this run (TEST_POSTGRES_URL unset): the Snowflake part succeeded, then the target failed
+    assert.equal(r.code, 1, out);
+    assert.match(r.stdout, /test_connections: failed: .*ECONNREFUSED/);
+  }
+  assert.equal(r.stderr, '', 'nothing on stderr (no driver console lines, no cloud-probe warnings)');
+  assertNoSecrets(out);
+
+  assert.equal(si.logins.length, logins + 1, 'one login');
+  const login = si.logins.at(-1)!;
+  assert.equal(login.outcome, 'ok');
+  assert.deepEqual(login.query, { warehouse: 'CONFLICT_WH', databaseName: 'ANALYTICS', schemaName: 'BI', roleName: 'CONFLICT_ROLE' });
+  assert.match(String(login.sessionParameters.QUERY_TAG), /^conflict-updater test_connections [0-9a-f-]{36}$/);
+  const token = si.sessionTokens.at(-1)!;
+  assert.equal(si.sessionParameters(token)?.TIMEZONE, 'America/Chicago');
+  assert.ok(si.logouts.some((l) => l.sessionToken === token), 'the session was logged out');
+});
+
+test('a key Snowflake does not accept: exit 1 and one clear line', async () => {
+  const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const r = await runCli(['test_connections'], env({ SNOWFLAKE_PRIVATE_KEY: other }));
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const failed = r.stdout.split('\n').filter((l) => /ERROR/.test(l));
+  assert.equal(failed.length, 1, r.stdout);
+  assert.match(
+    failed[0],
+    /ERROR\s+test_connections: failed: Snowflake login failed for user conflict_job: JWT token is invalid \(check SNOWFLAKE_PRIVATE_KEY matches the user's RSA_PUBLIC_KEY/,
+  );
+  assert.match(r.stdout, /Status: failed/);
+  assert.doesNotMatch(r.stdout, /\n\s+at /, 'no stack');
+  assert.equal(r.stderr, '');
+});
+
+test('an unreachable Snowflake: exit 1, the host and the cause named', async () => {
+  const r = await runCli(['test_connections'], env({ SNOWFLAKE_ACCESS_URL: `http://127.0.0.1:${closedPort}` }), { timeoutMs: 60_000 });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, new RegExp(`test_connections: failed: Cannot reach Snowflake at 127\\.0\\.0\\.1:${closedPort} to log in: connection refused \\(ECONNREFUSED\\)`));
+});
