@@ -4,9 +4,10 @@
 // login, every statement in one session and in order, the excluded SSNs bound as data, the
 // streamed results converted and written by sync, the session logged out, exit 0.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { DETECTED_COLUMNS } from '../../src/schema/columns.js';
-import { runCli } from '../helpers/cli.js';
+import { cleanEnv, BIN, ROOT, runCli } from '../helpers/cli.js';
 import { dropSchema, testClient, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
 import { col, type ColumnSpec, type SnowflakeStandIn, type WireValue } from '../helpers/snowflakeStandIn.js';
 import { pkcs8Pem, standIn } from './fixtures.js';
@@ -121,5 +122,46 @@ test('task02_00_run_conflict_update on Snowflake (stand-in): one session, statem
     );
   } finally {
     await c2.end();
+  }
+});
+
+test('SIGTERM during a Snowflake statement: cancelled on the server, session closed, exit 143 within 20 s', { skip: havePostgres ? false : 'needs TEST_POSTGRES_URL (npm test starts one)' }, async () => {
+  const s2 = uniqueSchema('sfterm');
+  const stuck = await standIn();
+  try {
+    stuck.on(/CURRENT_TIMESTAMP\(\)::TIMESTAMP_NTZ/, { columns: [col('t', 'text')], rows: [['2026-02-14 06:00:00.000000']] });
+    stuck.on(/^SELECT COUNT\(\*\) AS "groups"/, { columns: ['groups', 'ssns', 'dates', 'changed'].map((n) => col(n, 'fixed')), rows: [['1', '1', '1', '1']] });
+    stuck.on(/^CREATE OR REPLACE TEMPORARY TABLE cu_base_visits/, { hang: true }); // a long step 2
+    const env = {
+      ...testPostgresEnv(s2),
+      SNOWFLAKE_ACCOUNT: 'testacct',
+      SNOWFLAKE_USER: 'conflict_job',
+      SNOWFLAKE_WAREHOUSE: 'CONFLICT_WH',
+      SNOWFLAKE_PRIVATE_KEY: pkcs8Pem,
+      SNOWFLAKE_ACCESS_URL: stuck.url,
+    };
+    assert.equal((await runCli(['init_db'], env)).code, 0);
+    const child = spawn(process.execPath, [BIN, 'task02_00_run_conflict_update'], { cwd: ROOT, env: cleanEnv(env) });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    for (let i = 0; i < 600 && !stuck.statements.some((s) => s.sql.startsWith('CREATE OR REPLACE TEMPORARY TABLE cu_base_visits')); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const running = stuck.statements.find((s) => s.sql.startsWith('CREATE OR REPLACE TEMPORARY TABLE cu_base_visits'));
+    assert.ok(running, `the run reached step 2a\n${out}`);
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const code = await closed;
+    assert.equal(code, 143, out);
+    assert.ok(Date.now() - t0 < 20_000);
+    assert.deepEqual(stuck.aborts.map((a) => a.requestId), [running.requestId], 'the running statement was aborted on the server');
+    assert.ok(stuck.logouts.some((l) => l.sessionToken === running.sessionToken), 'the session was logged out');
+    assert.match(out, /Cancelling the running Snowflake statement: CREATE OR REPLACE TEMPORARY TABLE cu_base_visits AS/);
+    assert.match(out, /Status: stopped/);
+  } finally {
+    await stuck.close();
+    await dropSchema(s2);
   }
 });
