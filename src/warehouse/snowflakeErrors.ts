@@ -118,7 +118,8 @@ function networkError(cause: DriverErrorShape['cause'], ctx: SnowflakeErrorConte
   const hint = words === 'timed out'
     ? 'check the network route to Snowflake (subnets, NAT gateway, security groups, proxy)'
     : 'check that this network allows HTTPS to Snowflake';
-  return new SnowflakeError(`Cannot reach Snowflake at ${host} ${phase}: ${what}; ${hint}`, 'network', code);
+  const statement = ctx.sql ? ` (in: ${firstLine(ctx.sql)})` : '';
+  return new SnowflakeError(`Cannot reach Snowflake at ${host} ${phase}: ${what}; ${hint}${statement}`, 'network', code);
 }
 
 function loginRefused(code: string | undefined, message: string, ctx: SnowflakeErrorContext): SnowflakeError {
@@ -197,7 +198,8 @@ export function toSnowflakeError(err: unknown, ctx: SnowflakeErrorContext, phase
     }
     const what = name === 'LargeResultSetError' ? 'a result chunk download' : phase === 'login' ? 'the login request' : 'a request';
     return new SnowflakeError(
-      `Snowflake at ${host} answered HTTP ${Number.isFinite(status) ? status : '?'} to ${what}${status >= 500 ? ' (a Snowflake outage? try again later)' : ''}`,
+      `Snowflake at ${host} answered HTTP ${Number.isFinite(status) ? status : '?'} to ${what}` +
+        `${status >= 500 ? ' (a Snowflake outage? try again later)' : ''}${ctx.sql ? ` in: ${firstLine(ctx.sql)}` : ''}`,
       'network',
       Number.isFinite(status) ? String(status) : code,
     );

@@ -230,6 +230,8 @@ export class SnowflakeStandIn {
   readonly telemetry: unknown[] = [];
   /** Called when a chunk is requested, before it is generated (tests note what was consumed by then). */
   onChunkRequest: ((req: ChunkRequest) => void) | undefined;
+  /** An HTTP status to answer a chunk request with instead of the chunk (storage failures). */
+  chunkStatus: ((req: ChunkRequest) => number | undefined) | undefined;
 
   private readonly server: Server;
   private readonly sessions = new Map<string, Session>();
@@ -670,6 +672,12 @@ export class SnowflakeStandIn {
     const request: ChunkRequest = { queryId, index, at: Date.now() };
     this.chunkRequests.push(request);
     this.onChunkRequest?.(request);
+    const status = this.chunkStatus?.(request);
+    if (status !== undefined) {
+      res.writeHead(status, { 'Content-Type': 'application/xml' });
+      res.end('<Error><Code>StandInFailure</Code></Error>');
+      return;
+    }
     const start = result.inlineRows + index * result.chunkRows;
     const end = Math.min(start + result.chunkRows, result.rowCount);
     // The JSON chunk format: the rows of the chunk separated by commas, without the outer brackets.

@@ -9,7 +9,7 @@ import { normalisePrivateKey } from '../../src/config/privateKey.js';
 import { ConfigError, StepError } from '../../src/errors.js';
 import { openSnowflakeSession, SnowflakeError } from '../../src/warehouse/snowflake.js';
 import { firstLine } from '../../src/warehouse/snowflakeErrors.js';
-import type { SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
+import { col, type SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
 import { captureLog, config, open, pkcs8Pem, standIn } from './fixtures.js';
 
 const keyBody = pkcs8Pem.split('\n').filter((l) => l && !l.startsWith('-----'));
@@ -211,6 +211,24 @@ describe('statement failures', () => {
     assert.match((await streamed).message, /^Snowflake SQL compilation error: .* in: SELECT \* FROM ANALYTICS\.BI\.NOPE$/);
     assert.equal(await wh.version(), '9.99.0');
     await wh.close();
+  });
+
+  test('a result chunk the storage refuses fails the stream with the status and the statement', async () => {
+    si.on(/FROM chunky/, { columns: [col('i', 'text')], rowCount: 3_000, chunkRows: 1_000, row: (i) => [String(i)] });
+    si.chunkStatus = (r) => (r.index === 1 ? 404 : undefined);
+    const wh = await open(si);
+    try {
+      let rows = 0;
+      const err = await failure((async () => {
+        for await (const b of wh.stream('SELECT i FROM chunky', [], 100)) rows += b.length;
+      })());
+      assert.ok(err instanceof SnowflakeError);
+      assert.equal(err.message, `Snowflake at ${new URL(si.url).host} answered HTTP 404 to a result chunk download in: SELECT i FROM chunky`);
+      assert.equal(rows, 1_000, 'the rows before the failed chunk arrived');
+    } finally {
+      si.chunkStatus = undefined;
+      await wh.close();
+    }
   });
 
   test('a TIMEZONE Snowflake does not accept fails the open with the zone named', async () => {
