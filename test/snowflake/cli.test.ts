@@ -79,11 +79,11 @@ test('test_connections logs "Snowflake connection successful: <version>" from th
   assert.ok(si.logouts.some((l) => l.sessionToken === token), 'the session was logged out');
 });
 
-test('a key Snowflake does not accept: exit 1 and one clear line', async () => {
+test('a key Snowflake does not accept: exit 1 and one clear line; even at DEBUG no key or token in the log', async () => {
   const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const r = await runCli(['test_connections'], env({ SNOWFLAKE_PRIVATE_KEY: other }));
   assert.equal(r.code, 1, r.stdout + r.stderr);
-  const failed = r.stdout.split('\n').filter((l) => /ERROR/.test(l));
+  const failed = r.stdout.split('\n').filter((l) => /ERROR /.test(l));
   assert.equal(failed.length, 1, r.stdout);
   assert.match(
     failed[0],
@@ -92,6 +92,14 @@ test('a key Snowflake does not accept: exit 1 and one clear line', async () => {
   assert.match(r.stdout, /Status: failed/);
   assert.doesNotMatch(r.stdout, /\n\s+at /, 'no stack');
   assert.equal(r.stderr, '');
+
+  // At DEBUG the driver's own error lines reach the log too (and the CLI adds the stack): still
+  // no key material and no token.
+  const d = await runCli(['test_connections'], env({ SNOWFLAKE_PRIVATE_KEY: other, LOG_LEVEL: 'DEBUG' }));
+  assert.equal(d.code, 1);
+  assert.match(d.stdout, /DEBUG\s+snowflake-sdk: /, 'driver errors forwarded at DEBUG');
+  assertNoSecrets(d.stdout + d.stderr);
+  for (const line of other.split('\n').filter((l) => l && !l.startsWith('-----'))) assert.ok(!d.stdout.includes(line), 'no key material');
 });
 
 test('an unreachable Snowflake: exit 1, the host and the cause named', async () => {
