@@ -85,6 +85,7 @@ const TEMP = {
   fresh: 'pg_temp.cu_new',
   visitCid: 'pg_temp.cu_visit_cid',
   cidCreated: 'pg_temp.cu_cid_created',
+  stale: 'pg_temp.cu_stale',
 } as const;
 
 function emptyStats(): SyncStats {
@@ -645,9 +646,15 @@ export class ConflictSync {
       );
     }
     if (parts.length === 0) return;
+    // The rows in scope first, into an indexed and analysed temporary table. As a subquery of the
+    // UPDATE it was rescanned once per CVM row whenever the table's statistics lagged behind its
+    // content (rows this transaction inserted, a table not analysed since a bulk load): quadratic.
+    await this.sql(`CREATE TEMPORARY TABLE ${TEMP.stale.slice(8)} AS ${parts.join('\n UNION \n')}`);
+    await this.sql(`CREATE UNIQUE INDEX ON ${TEMP.stale} ("ID")`);
+    await this.sql(`ANALYZE ${TEMP.stale}`);
     const r = await this.sql(
       `UPDATE ${this.cvm} c SET ${this.resolveSet()}
-         FROM (${parts.join('\n UNION \n')}) AS st
+         FROM ${TEMP.stale} st
         WHERE c."ID" = st."ID" AND ${this.resolvable('c')} AND ${this.notDetected('c')}`,
     );
     this.stats.staleResolved = r.rowCount ?? 0;
