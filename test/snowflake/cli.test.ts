@@ -3,7 +3,10 @@
 // Snowflake's HTTP service (operations.md "Actions": `Snowflake connection successful: <version>`).
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Env } from '../../src/config/config.js';
 import { runCli } from '../helpers/cli.js';
@@ -13,6 +16,7 @@ import { pkcs8Pem, standIn } from './fixtures.js';
 
 const havePostgres = Boolean(process.env.TEST_POSTGRES_URL);
 const schema = uniqueSchema('sftc');
+const reports = mkdtempSync(join(tmpdir(), 'cu-sf-cli-'));
 let si: SnowflakeStandIn;
 let closedPort = 0;
 
@@ -25,6 +29,7 @@ before(async () => {
 });
 after(async () => {
   await si.close();
+  rmSync(reports, { recursive: true, force: true });
   if (havePostgres) await dropSchema(schema);
 });
 
@@ -44,6 +49,7 @@ function env(over: Env = {}): Env {
     SNOWFLAKE_PRIVATE_KEY: secretKey,
     SNOWFLAKE_ACCESS_URL: si.url,
     TIMEZONE: 'America/Chicago',
+    RUN_REPORT_PATH: join(reports, `${Date.now()}-${Math.random().toString(36).slice(2)}.json`),
     ...over,
   };
 }

@@ -5,6 +5,9 @@
 // streamed results converted and written by sync, the session logged out, exit 0.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DETECTED_COLUMNS } from '../../src/schema/columns.js';
 import { cleanEnv, BIN, ROOT, runCli } from '../helpers/cli.js';
@@ -14,6 +17,7 @@ import { pkcs8Pem, standIn } from './fixtures.js';
 
 const havePostgres = Boolean(process.env.TEST_POSTGRES_URL);
 const schema = uniqueSchema('sfjob');
+const reports = mkdtempSync(join(tmpdir(), 'cu-sf-job-'));
 let si: SnowflakeStandIn;
 
 const SSN = '123-45-6789';
@@ -72,6 +76,7 @@ before(async () => {
 });
 after(async () => {
   await si.close();
+  rmSync(reports, { recursive: true, force: true });
   if (havePostgres) await dropSchema(schema);
 });
 
@@ -84,6 +89,7 @@ test('task02_00_run_conflict_update on Snowflake (stand-in): one session, statem
     SNOWFLAKE_PRIVATE_KEY: pkcs8Pem,
     SNOWFLAKE_ACCESS_URL: si.url,
     TIMEZONE: 'America/New_York',
+    RUN_REPORT_PATH: join(reports, 'run.json'),
   };
   assert.equal((await runCli(['init_db'], env)).code, 0);
   const c = await testClient();
@@ -139,6 +145,7 @@ test('SIGTERM during a Snowflake statement: cancelled on the server, session clo
       SNOWFLAKE_WAREHOUSE: 'CONFLICT_WH',
       SNOWFLAKE_PRIVATE_KEY: pkcs8Pem,
       SNOWFLAKE_ACCESS_URL: stuck.url,
+      RUN_REPORT_PATH: join(reports, 'stopped.json'),
     };
     assert.equal((await runCli(['init_db'], env)).code, 0);
     const child = spawn(process.execPath, [BIN, 'task02_00_run_conflict_update'], { cwd: ROOT, env: cleanEnv(env) });
