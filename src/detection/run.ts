@@ -147,7 +147,11 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
       recorder.set('unusableGpsValues', 0);
       await recorder.step(
         STEP.baseChanged,
-        () => inStep(STEP.baseChanged, () => part(pl.baseChanged.create, pl.baseChanged.stats, 'candidatesPartA')),
+        () =>
+          inStep(STEP.baseChanged, async () => {
+            for (const p of pl.baseChanged.prepare) await exec(p);
+            return part(pl.baseChanged.create, pl.baseChanged.stats, 'candidatesPartA');
+          }),
         (r) => ({ rows: r.candidates, unit: unit(r) }),
       );
       const b = pl.baseUnchanged;
@@ -173,11 +177,17 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
     },
 
     async *detectedRows(): AsyncIterable<WarehouseRow[]> {
-      const s = needPlan('detectedRows()').conflicts;
+      const { pairs, visits, facts, details, rows: s } = needPlan('detectedRows()').conflicts;
       // The step's time runs from the query's start to its last row, so it includes the time
       // the consumer takes per batch (back-pressure: the next batch is fetched on demand).
       log.info(`${s.step}: started`);
       const t0 = performance.now();
+      await inStep(s.step, async () => {
+        await exec(pairs);
+        await exec(visits);
+        await exec(facts);
+        await exec(details);
+      });
       let rows = 0;
       let lastProgress = t0;
       recorder.set('detectedRows', 0);

@@ -33,7 +33,15 @@ export const TEMP = {
   excludedSsns: 'cu_excluded_ssns',
   excludedProviders: 'cu_excluded_providers',
   deltaKeys: 'cu_delta_keys',
+  caregivers: 'cu_caregivers',
+  patients: 'cu_patients',
+  payerContracts: 'cu_payer_contracts',
+  factDups: 'cu_fact_dups',
   baseVisits: 'cu_base_visits',
+  conflictPairs: 'cu_conflict_pairs',
+  conflictVisits: 'cu_conflict_visits',
+  conflictFacts: 'cu_conflict_facts',
+  visitDetails: 'cu_visit_details',
 } as const;
 
 /** A plain decimal: optional sign, digits with optional point and fraction, or point and digits. */
@@ -57,16 +65,138 @@ export function assertClock(clock: string): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Base visit columns (base-visit-columns.tsv): the expression over the source aliases
-// f (fact), c (caregiver), pr (provider), o (office), pp/pa (provider/payer patient),
-// ppa/paa (their addresses), py (payer), ct (contract), sc (service code), u (user).
-// `null`: always NULL, neither stored nor sorted on (a constant does not change the order).
+// Base visit columns (base-visit-columns.tsv). Each is the expression over the fact row (alias f)
+// or a column of a deduplicated dimension (aliases below); `null`: always NULL, neither stored
+// nor sorted on (a constant does not change the order).
+//
+// Deduplication (detection.md, step 2: "a visit must appear once"): for one fact row, the joined
+// rows are the Cartesian product of the matching rows of each dimension, and every base column
+// comes from exactly one dimension (payer and contract together make `Contract`, so they are one).
+// The row that sorts first by the base columns is then the product of each dimension's row that
+// sorts first by its own columns, in the same column order: so each dimension is deduplicated on
+// its own (a small table) and the number of source rows of a visit is the product of the
+// dimensions' row counts. Only visits with several FACT rows need the full sort (a window over
+// those few rows).
 
 type Kind = 'text' | 'id' | 'int8' | 'double' | 'bool' | 'date' | 'ts';
 
 interface BaseColumn {
   readonly expr: string | null;
   readonly kind: Kind;
+}
+
+/** A dimension deduplicated to one row per key, with `n`, its number of matching rows. */
+interface Dimension {
+  readonly alias: string;
+  /** FROM clause over the source (alias of the source rows: `s`). */
+  readonly from: (x: Ctx) => string;
+  readonly key: string;
+  readonly where: string;
+  /** [output column, expression over s]; the order is BASE_VISIT_COLUMNS order of `sortAs`. */
+  readonly columns: ReadonlyArray<readonly [string, string]>;
+  /** For each output column, the base visit column it sorts as (default: itself). */
+  readonly sortAs?: Readonly<Record<string, string>>;
+}
+
+const PATIENT_SORT: Record<string, string> = {
+  AdmissionID: 'P_PAdmissionID',
+  PName: 'P_PName',
+  PFName: 'P_PFName',
+  PLName: 'P_PLName',
+  MedicaidNumber: 'P_PMedicaidNumber',
+  PStatus: 'P_PStatus',
+};
+
+function dimensions(d: SqlDialect): Record<'cg' | 'pr' | 'o' | 'pat' | 'sc' | 'u', Dimension> {
+  return {
+    cg: {
+      alias: 'cg',
+      // Shared filter: the caregiver's trimmed SSN is non-empty and not excluded.
+      from: (x) =>
+        `${x.tbl('DIMCAREGIVER')} s LEFT JOIN ${TEMP.excludedSsns} xs ON xs."ssn" = TRIM(s."SSN")`,
+      key: `s."Caregiver Id"`,
+      where: `TRIM(s."SSN") <> '' AND xs."ssn" IS NULL`,
+      columns: [
+        ['SSN', `TRIM(s."SSN")`],
+        ['AideStatus', `s."Status"`],
+        ['AideCode', `s."Caregiver Code"`],
+        ['AideName', `s."Caregiver Fullname"`],
+        ['AideFName', `s."Caregiver Firstname"`],
+        ['AideLName', `s."Caregiver Lastname"`],
+      ],
+    },
+    pr: {
+      alias: 'pr',
+      from: (x) => `${x.tbl('DIMPROVIDER')} s`,
+      key: `s."Provider Id"`,
+      where: `s."Is Active" = true AND s."Is Demo" = false`,
+      columns: [
+        ['ProviderName', `s."Provider Name"`],
+        ['AgencyPhone', `s."Phone Number 1"`],
+        ['FederalTaxNumber', `s."Federal Tax Number"`],
+        ['ProviderAddressState', `UPPER(TRIM(s."Address State"))`],
+      ],
+    },
+    o: {
+      alias: 'o',
+      from: (x) => `${x.tbl('DIMOFFICE')} s`,
+      key: `s."Office Id"`,
+      where: `s."Is Active" = true`,
+      columns: [['Office', `s."Office Name"`]],
+    },
+    pat: {
+      alias: 'pat',
+      from: (x) => `${x.tbl('DIMPATIENT')} s`,
+      key: `s."Patient Id"`,
+      where: 'true',
+      columns: [
+        ['AdmissionID', `s."Admission Id"`],
+        ['PName', `s."Patient Name"`],
+        ['PFName', `s."Patient Firstname"`],
+        ['PLName', `s."Patient Lastname"`],
+        ['MedicaidNumber', `s."Medicaid Number"`],
+        ['PStatus', `s."Status"`],
+      ],
+      sortAs: PATIENT_SORT,
+    },
+    sc: {
+      alias: 'sc',
+      from: (x) => `${x.tbl('DIMSERVICECODE')} s`,
+      key: `s."Service Code Id"`,
+      where: 'true',
+      columns: [
+        ['ServiceCodeID', `LOWER(s."Service Code Id")`],
+        ['AppServiceCodeID', `s."Application Service Code Id"`],
+        ['ServiceCode', `s."Service Code"`],
+      ],
+    },
+    u: {
+      alias: 'u',
+      from: (x) => `${x.tbl('DIMUSER')} s`,
+      key: `s."User Id"`,
+      where: 'true',
+      columns: [['LastUpdatedBy', `s."User Fullname"`]],
+    },
+  };
+}
+
+function sortIndex(name: string): number {
+  const i = BASE_VISIT_COLUMNS.indexOf(name);
+  if (i < 0) throw new Error(`not a base visit column: ${name}`);
+  return i;
+}
+
+/** One row per key: the row sorting first by the dimension's columns (base visit order), and `n`. */
+function dedupDimension(x: Ctx, dim: Dimension): string {
+  const ordered = [...dim.columns].sort((a, b) => sortIndex(dim.sortAs?.[a[0]] ?? a[0]) - sortIndex(dim.sortAs?.[b[0]] ?? b[0]));
+  const order = ordered.map(([, e]) => `${e} ASC NULLS LAST`).join(', ');
+  return (
+    `SELECT ${['"key"', '"n"', ...dim.columns.map(([c]) => q(c))].map((c) => `z.${c}`).join(', ')} FROM (` +
+    `SELECT ${dim.key} AS "key", ${dim.columns.map(([c, e]) => `${e} AS ${q(c)}`).join(', ')}, ` +
+    `COUNT(*) OVER (PARTITION BY ${dim.key}) AS "n", ` +
+    `ROW_NUMBER() OVER (PARTITION BY ${dim.key} ORDER BY ${order}) AS "rn" ` +
+    `FROM ${dim.from(x)} WHERE ${dim.where}) z WHERE z."rn" = 1`
+  );
 }
 
 function baseColumnDefs(d: SqlDialect): Record<string, BaseColumn> {
@@ -76,20 +206,20 @@ function baseColumnDefs(d: SqlDialect): Record<string, BaseColumn> {
   const i8 = (e: string): BaseColumn => ({ expr: e, kind: 'int8' });
   const dbl = (e: string): BaseColumn => ({ expr: e, kind: 'double' });
   const none: BaseColumn = { expr: null, kind: 'text' };
-  const patient = (p: string, a: string, prefix: string): Record<string, BaseColumn> => ({
-    [`${prefix}PAdmissionID`]: t(`${p}."Admission Id"`),
-    [`${prefix}PName`]: t(`${p}."Patient Name"`),
-    [`${prefix}PFName`]: t(`${p}."Patient Firstname"`),
-    [`${prefix}PLName`]: t(`${p}."Patient Lastname"`),
-    [`${prefix}PMedicaidNumber`]: t(`${p}."Medicaid Number"`),
-    [`${prefix}PStatus`]: t(`${p}."Status"`),
-    [`${prefix}PAddressID`]: id(`${a}."Patient Address Id"`),
-    [`${prefix}PAppAddressID`]: i8(`${a}."Application Patient Address Id"`),
-    [`${prefix}PAddressL1`]: t(`${a}."Address Line 1"`),
-    [`${prefix}PAddressL2`]: t(`${a}."Address Line 2"`),
+  const patient = (a: string, prefix: string): Record<string, BaseColumn> => ({
+    [`${prefix}PAdmissionID`]: t(`${a}."AdmissionID"`),
+    [`${prefix}PName`]: t(`${a}."PName"`),
+    [`${prefix}PFName`]: t(`${a}."PFName"`),
+    [`${prefix}PLName`]: t(`${a}."PLName"`),
+    [`${prefix}PMedicaidNumber`]: t(`${a}."MedicaidNumber"`),
+    [`${prefix}PStatus`]: t(`${a}."PStatus"`),
+    [`${prefix}PAddressID`]: { expr: `${a}."AddressID"`, kind: 'id' },
+    [`${prefix}PAppAddressID`]: i8(`${a}."AppAddressID"`),
+    [`${prefix}PAddressL1`]: t(`${a}."AddressL1"`),
+    [`${prefix}PAddressL2`]: t(`${a}."AddressL2"`),
     [`${prefix}PCity`]: t(`${a}."City"`),
-    [`${prefix}PAddressState`]: t(`${a}."Address State"`),
-    [`${prefix}PZipCode`]: t(`${a}."Zip Code"`),
+    [`${prefix}PAddressState`]: t(`${a}."AddressState"`),
+    [`${prefix}PZipCode`]: t(`${a}."ZipCode"`),
     [`${prefix}PCounty`]: t(`${a}."County"`),
   });
   return {
@@ -97,9 +227,9 @@ function baseColumnDefs(d: SqlDialect): Record<string, BaseColumn> {
     is_delta: { expr: 'true', kind: 'bool' },
     BillRateNonBilled: dbl(`f."Bill Rate Non-Billed"`),
     BillRateBoth: dbl(`CASE WHEN f."Billed" = 'yes' THEN f."Billed Rate" ELSE f."Bill Rate Non-Billed" END`),
-    SSN: t(`TRIM(c."SSN")`),
+    SSN: t(`cg."SSN"`),
     PStatus: none,
-    AideStatus: t(`c."Status"`),
+    AideStatus: t(`cg."AideStatus"`),
     MissedVisitReason: t(`f."Missed Visit Reason"`),
     IsMissed: { expr: `f."Is Missed"`, kind: 'bool' },
     EVVType: t(`f."Call Out Device Type"`),
@@ -107,11 +237,11 @@ function baseColumnDefs(d: SqlDialect): Record<string, BaseColumn> {
     TotalBilledAmount: dbl(`f."Total Billed Amount"`),
     ProviderID: id(`f."Provider Id"`),
     AppProviderID: i8(`f."Application Provider Id"`),
-    ProviderName: t(`pr."Provider Name"`),
+    ProviderName: t(`pr."ProviderName"`),
     AgencyContact: none,
-    AgencyPhone: t(`pr."Phone Number 1"`),
-    FederalTaxNumber: t(`pr."Federal Tax Number"`),
-    ProviderAddressState: t(`UPPER(TRIM(pr."Address State"))`),
+    AgencyPhone: t(`pr."AgencyPhone"`),
+    FederalTaxNumber: t(`pr."FederalTaxNumber"`),
+    ProviderAddressState: t(`pr."ProviderAddressState"`),
     VisitID: id(`f."Visit Id"`),
     AppVisitID: i8(`f."Application Visit Id"`),
     VisitDate: { expr: `CAST(f."Visit Date" AS DATE)`, kind: 'date' },
@@ -123,14 +253,14 @@ function baseColumnDefs(d: SqlDialect): Record<string, BaseColumn> {
     EVVEndTime: ts(`f."Call Out Time"`),
     CaregiverID: id(`f."Caregiver Id"`),
     AppCaregiverID: i8(`f."Application Caregiver Id"`),
-    AideCode: t(`c."Caregiver Code"`),
-    AideName: t(`c."Caregiver Fullname"`),
-    AideFName: t(`c."Caregiver Firstname"`),
-    AideLName: t(`c."Caregiver Lastname"`),
-    AideSSN: t(`TRIM(c."SSN")`),
+    AideCode: t(`cg."AideCode"`),
+    AideName: t(`cg."AideName"`),
+    AideFName: t(`cg."AideFName"`),
+    AideLName: t(`cg."AideLName"`),
+    AideSSN: t(`cg."SSN"`),
     OfficeID: id(`f."Office Id"`),
     AppOfficeID: i8(`f."Application Office Id"`),
-    Office: t(`o."Office Name"`),
+    Office: t(`o."Office"`),
     PA_PatientID: id(`f."Payer Patient Id"`),
     PA_AppPatientID: i8(`f."Application Payer Patient Id"`),
     P_PatientID: id(`f."Provider Patient Id"`),
@@ -150,24 +280,24 @@ function baseColumnDefs(d: SqlDialect): Record<string, BaseColumn> {
     PAddressState: none,
     PZipCode: none,
     PCounty: none,
-    // Computed in the geo levels of baseVisitsSelect (detection.md, "Coordinates").
+    // Computed in the geo levels of joinedVisits (detection.md, "Coordinates").
     Longitude: { expr: null, kind: 'double' },
     Latitude: { expr: null, kind: 'double' },
     PayerID: id(`f."Payer Id"`),
     AppPayerID: i8(`f."Application Payer Id"`),
-    Contract: t(`COALESCE(py."Payer Name", ct."Contract Name")`),
-    PayerState: t(`py."Payer State"`),
+    Contract: t(`pc."Contract"`),
+    PayerState: t(`pc."PayerState"`),
     BilledDate: ts(`f."Invoice Date"`),
     BilledHours: dbl(`f."Billed Hours"`),
     Billed: t(`f."Billed"`),
-    ServiceCodeID: id(`sc."Service Code Id"`),
-    AppServiceCodeID: i8(`sc."Application Service Code Id"`),
+    ServiceCodeID: { expr: `sc."ServiceCodeID"`, kind: 'id' },
+    AppServiceCodeID: i8(`sc."AppServiceCodeID"`),
     RateType: t(`f."Bill Type"`),
-    ServiceCode: t(`sc."Service Code"`),
+    ServiceCode: t(`sc."ServiceCode"`),
     LastUpdatedDate: ts(`f."Visit Updated Timestamp"`),
-    LastUpdatedBy: t(`u."User Fullname"`),
-    ...patient('pp', 'ppa', 'P_'),
-    ...patient('pa', 'paa', 'PA_'),
+    LastUpdatedBy: t(`u."LastUpdatedBy"`),
+    ...patient('pp', 'P_'),
+    ...patient('pa', 'PA_'),
     ContractType: t(
       `CASE WHEN f."Application Payer Id" = 0 AND f."Application Contract Id" <> 0 THEN 'Internal'` +
         ` WHEN f."Application Payer Id" <> 0 AND f."Application Contract Id" <> 0 THEN 'UPR'` +
@@ -178,6 +308,11 @@ function baseColumnDefs(d: SqlDialect): Record<string, BaseColumn> {
 
 /** Columns computed in the base visits for the later steps (not in the spec's list, not output). */
 const EXTRA_COLUMNS = ['src_rows', 'gps_bad', 'cs_state1', 'cs_state2', 'zip'] as const;
+/** The base columns the rules, statistics and scope need: all that step 2 stores for every visit. */
+const NARROW_COLUMNS = [
+  'is_delta', 'SSN', 'IsMissed', 'ProviderID', 'VisitID', 'VisitDate',
+  'SchStartTime', 'SchEndTime', 'VisitStartTime', 'VisitEndTime', 'Longitude', 'Latitude',
+];
 const COMPUTED_BASE = new Set(['Longitude', 'Latitude']);
 
 /** The stored base visit columns in base-visit-columns.tsv order, always-NULL ones left out. */
@@ -223,26 +358,39 @@ function context(d: SqlDialect, p: PlanParams): Ctx {
   };
 }
 
-/** Window, caregiver with a non-empty SSN, exclusions (detection.md, "Filters shared by every step"). */
-function sharedFilters(x: Ctx): string {
-  return [
-    `CAST(f."Visit Date" AS DATE) BETWEEN ${x.windowFrom} AND ${x.windowTo}`,
-    `TRIM(c."SSN") <> ''`,
-    `NOT EXISTS (SELECT 1 FROM ${TEMP.excludedProviders} xp WHERE xp."provider_id" = LOWER(f."Provider Id"))`,
-    `NOT EXISTS (SELECT 1 FROM ${TEMP.excludedSsns} xs WHERE xs."ssn" = TRIM(c."SSN"))`,
-  ].join('\n  AND ');
+function changed(x: Ctx, f = 'f'): string {
+  return `${f}."Visit Updated Timestamp" >= ${x.changedSince}`;
 }
 
-function changed(x: Ctx): string {
-  return `f."Visit Updated Timestamp" >= ${x.changedSince}`;
+function unchanged(x: Ctx, f = 'f'): string {
+  return `(${f}."Visit Updated Timestamp" IS NULL OR ${f}."Visit Updated Timestamp" < ${x.changedSince})`;
 }
 
-function unchanged(x: Ctx): string {
-  return `(f."Visit Updated Timestamp" IS NULL OR f."Visit Updated Timestamp" < ${x.changedSince})`;
-}
+/**
+ * The fact rows inside the window whose provider is not excluded, of one part (changed or not),
+ * as a derived table `f` (detection.md, "Filters shared by every step"; the caregiver filter is
+ * the join that follows). `dups`: only visits with several fact rows (true), none of them
+ * (false), or all (undefined).
+ */
+type Part = 'changed' | 'unchanged' | 'details';
 
-function factAndCaregiver(x: Ctx): string {
-  return `${x.tbl('FACTVISITCALLPERFORMANCE_CR')} f\nJOIN ${x.tbl('DIMCAREGIVER')} c ON c."Caregiver Id" = f."Caregiver Id"`;
+function eligibleFact(x: Ctx, part: Part, dups?: boolean): string {
+  const dupJoin = dups === undefined ? '' : ` LEFT JOIN ${TEMP.factDups} fd ON fd."visit_id" = LOWER(s."Visit Id")`;
+  const dupWhere = dups === undefined ? '' : ` AND fd."visit_id" IS ${dups ? 'NOT ' : ''}NULL`;
+  // Details (step 3): the fact rows of the conflict visits, copied once, each of its visit's part.
+  const source = part === 'details' ? TEMP.conflictFacts : x.tbl('FACTVISITCALLPERFORMANCE_CR');
+  const time =
+    part === 'changed'
+      ? changed(x, 's')
+      : part === 'unchanged'
+        ? unchanged(x, 's')
+        : `((s."cv_is_delta" AND ${changed(x, 's')}) OR (NOT s."cv_is_delta" AND ${unchanged(x, 's')}))`;
+  return (
+    `(SELECT s.* FROM ${source} s ` +
+    `LEFT JOIN ${TEMP.excludedProviders} xp ON xp."provider_id" = LOWER(s."Provider Id")${dupJoin} ` +
+    `WHERE CAST(s."Visit Date" AS DATE) BETWEEN ${x.windowFrom} AND ${x.windowTo} AND xp."provider_id" IS NULL ` +
+    `AND ${time}${dupWhere}) f`
+  );
 }
 
 /** trim, upper-case, empty → NULL, full state names → two-letter codes. */
@@ -252,101 +400,154 @@ function normalisedState(expr: string): string {
   return `CASE ${s} ${whens} ELSE ${s} END`;
 }
 
-/** The patient address chosen for a patient row (detection.md, step 2). */
-function chosenAddress(x: Ctx): string {
-  return (
-    `(SELECT * FROM (SELECT a.*, ROW_NUMBER() OVER (PARTITION BY a."Patient Id" ` +
-    `ORDER BY a."Application Created UTC Timestamp" DESC NULLS LAST, a."Patient Address Id" ASC NULLS LAST) AS "addr_rn" ` +
-    `FROM ${x.tbl('DIMPATIENTADDRESS')} a WHERE a."Primary Address" = true AND a."Address Type" LIKE '%GPS%') z ` +
-    `WHERE z."addr_rn" = 1)`
-  );
-}
-
 function inRange(lat: string, lon: string): string {
   return `COALESCE(${lat} BETWEEN -90 AND 90 AND ${lon} BETWEEN -180 AND 180, false)`;
 }
 
 /**
- * Base visits of one part (detection.md, step 2): the fact rows of the part that pass the shared
- * filters and the dimension joins, one row per visit (the row sorting first by the base visit
- * columns, ascending, NULLs last), with the coordinates, cross-state codes and zip code the rules
- * need. Part 2a: changed visits (every one is in an affected group by construction). Part 2b:
- * unchanged visits of affected groups; a visit is deduplicated over all its rows of the part
- * before the group filter, and a visit already taken as changed is not taken again.
+ * Patients, one row per `Patient Id`, with the address chosen for the patient (detection.md,
+ * step 2: primary, `Address Type` containing GPS, latest created, NULL oldest, then the smallest
+ * id), and what the rules need from it: normalised state, zip code, usable coordinates.
  */
-function baseVisitsSelect(x: Ctx, part: 'changed' | 'unchanged'): { columns: string[]; select: string } {
+function patientsSelect(x: Ctx, dims: ReturnType<typeof dimensions>): string {
+  const addr =
+    `SELECT a.* FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s."Patient Id" ` +
+    `ORDER BY s."Application Created UTC Timestamp" DESC NULLS LAST, s."Patient Address Id" ASC NULLS LAST) AS "addr_rn" ` +
+    `FROM ${x.tbl('DIMPATIENTADDRESS')} s WHERE s."Primary Address" = true AND s."Address Type" LIKE '%GPS%') a ` +
+    `WHERE a."addr_rn" = 1`;
+  return (
+    `SELECT p.*, LOWER(a."Patient Address Id") AS "AddressID", a."Application Patient Address Id" AS "AppAddressID", ` +
+    `a."Address Line 1" AS "AddressL1", a."Address Line 2" AS "AddressL2", a."City" AS "City", ` +
+    `a."Address State" AS "AddressState", a."Zip Code" AS "ZipCode", a."County" AS "County", ` +
+    `a."Latitude" AS "lat", a."Longitude" AS "lon", ${inRange('a."Latitude"', 'a."Longitude"')} AS "addr_ok", ` +
+    `${normalisedState('a."Address State"')} AS "st", NULLIF(TRIM(a."Zip Code"), '') AS "zip"\n` +
+    `FROM (${dedupDimension(x, dims.pat)}) p\nLEFT JOIN (${addr}) a ON a."Patient Id" = p."key"`
+  );
+}
+
+/** Payer and contract of each (Payer Id, Contract Id) the fact names, deduplicated together. */
+function payerContractsSelect(x: Ctx): string {
+  return (
+    `SELECT z."payer_id", z."contract_id", z."n", z."Contract", z."PayerState" FROM (` +
+    `SELECT k."payer_id", k."contract_id", COALESCE(py."Payer Name", ct."Contract Name") AS "Contract", py."Payer State" AS "PayerState", ` +
+    `COUNT(*) OVER (PARTITION BY k."payer_id", k."contract_id") AS "n", ` +
+    `ROW_NUMBER() OVER (PARTITION BY k."payer_id", k."contract_id" ORDER BY COALESCE(py."Payer Name", ct."Contract Name") ASC NULLS LAST, py."Payer State" ASC NULLS LAST) AS "rn" ` +
+    `FROM (SELECT DISTINCT f."Payer Id" AS "payer_id", f."Contract Id" AS "contract_id" FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} f) k ` +
+    `LEFT JOIN ${x.tbl('DIMPAYER')} py ON py."Payer Id" = k."payer_id" AND py."Is Active" = true AND py."Is Demo" = false ` +
+    `LEFT JOIN ${x.tbl('DIMCONTRACT')} ct ON ct."Contract Id" = k."contract_id" AND ct."Is Active" = true) z WHERE z."rn" = 1`
+  );
+}
+
+/** Visit ids (lower-cased) with more than one fact row: only these need the full sort. */
+function factDupsSelect(x: Ctx): string {
+  return (
+    `SELECT LOWER(f."Visit Id") AS "visit_id" FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} f ` +
+    `GROUP BY LOWER(f."Visit Id") HAVING COUNT(*) > 1`
+  );
+}
+
+const GPS_OUT = 'f."Call Out GPS Coordinates"';
+const GPS_IN = 'f."Call In GPS Coordinates"';
+
+/**
+ * The joined rows of one part with every stored base column, the coordinates (detection.md,
+ * "Coordinates"), the cross-state codes and zip code, and `src_n`, the number of source rows the
+ * fact row fans out to.
+ */
+function joinedVisits(x: Ctx, part: Part, dups: boolean | undefined, columns: 'narrow' | 'all'): string {
   const { d } = x;
   const defs = baseColumnDefs(d);
-  defs.is_delta = { expr: part === 'changed' ? 'true' : 'false', kind: 'bool' };
-  const stored = storedBaseColumns(defs);
-  const raw = BASE_VISIT_COLUMNS.filter((c) => defs[c].expr !== null).map((c) => `${defs[c].expr} AS ${q(c)}`);
+  defs.is_delta = { expr: part === 'changed' ? 'true' : part === 'unchanged' ? 'false' : 'f."cv_is_delta"', kind: 'bool' };
+  const dims = dimensions(d);
+  const wanted = (c: string) => defs[c].expr !== null && (columns === 'all' || NARROW_COLUMNS.includes(c));
+  const raw = BASE_VISIT_COLUMNS.filter(wanted).map((c) => `${defs[c].expr} AS ${q(c)}`);
+  const n = (a: string) => `COALESCE(${a}."n", 1)`;
+  // Narrow rows use office, payer/contract, service code and user only to count the source rows
+  // they fan out to: only their keys with several rows need joining (an empty table, usually).
+  const countOnly = (select: string) => (columns === 'all' ? select : `SELECT * FROM (${select}) t WHERE t."n" > 1`);
   raw.push(
-    `${d.regexGroup('f."Call Out GPS Coordinates"', GPS_RE, GPS_LAT_GROUP)} AS "out_lat_t"`,
-    `${d.regexGroup('f."Call Out GPS Coordinates"', GPS_RE, GPS_LON_GROUP)} AS "out_lon_t"`,
-    `${d.regexGroup('f."Call In GPS Coordinates"', GPS_RE, GPS_LAT_GROUP)} AS "in_lat_t"`,
-    `${d.regexGroup('f."Call In GPS Coordinates"', GPS_RE, GPS_LON_GROUP)} AS "in_lon_t"`,
-    `f."Call Out GPS Coordinates" AS "gps_out"`,
-    `f."Call In GPS Coordinates" AS "gps_in"`,
-    `ppa."Latitude" AS "addr_lat"`,
-    `ppa."Longitude" AS "addr_lon"`,
+    `${d.regexGroup(GPS_OUT, GPS_RE, GPS_LAT_GROUP)} AS "out_lat_t"`,
+    `${d.regexGroup(GPS_OUT, GPS_RE, GPS_LON_GROUP)} AS "out_lon_t"`,
+    `${d.regexGroup(GPS_IN, GPS_RE, GPS_LAT_GROUP)} AS "in_lat_t"`,
+    `${d.regexGroup(GPS_IN, GPS_RE, GPS_LON_GROUP)} AS "in_lon_t"`,
+    `${GPS_OUT} AS "gps_out"`,
+    `${GPS_IN} AS "gps_in"`,
+    `pp."lat" AS "addr_lat"`,
+    `pp."lon" AS "addr_lon"`,
+    `COALESCE(pp."addr_ok", false) AS "addr_ok"`,
+    `pp."st" AS "st_pp"`,
+    `pa."st" AS "st_pa"`,
+    `${normalisedState('pr."ProviderAddressState"')} AS "st_pr"`,
+    `pp."zip" AS "zip"`,
+    `${['cg', 'pr', 'o', 'pp', 'pa', 'pc', 'sc', 'u'].map(n).join(' * ')} AS "src_n"`,
   );
-  const touched =
-    part === 'unchanged'
-      ? `\nJOIN (SELECT DISTINCT k."visit_date", c2."Caregiver Id" AS "caregiver_id" FROM ${TEMP.deltaKeys} k ` +
-        `JOIN ${x.tbl('DIMCAREGIVER')} c2 ON TRIM(c2."SSN") = k."ssn") t ` +
-        `ON t."visit_date" = CAST(f."Visit Date" AS DATE) AND t."caregiver_id" = f."Caregiver Id"`
+  // Part 2b, visits with one fact row: only those of affected groups (delta_keys is unique).
+  const groups =
+    part === 'unchanged' && !dups
+      ? `\nJOIN ${TEMP.deltaKeys} k ON k."visit_date" = CAST(f."Visit Date" AS DATE) AND k."ssn" = cg."SSN"`
       : '';
   const l1 =
     `SELECT ${raw.join(',\n  ')}\n` +
-    `FROM ${factAndCaregiver(x)}${touched}\n` +
-    `JOIN ${x.tbl('DIMPROVIDER')} pr ON pr."Provider Id" = f."Provider Id" AND pr."Is Active" = true AND pr."Is Demo" = false\n` +
-    `LEFT JOIN ${x.tbl('DIMOFFICE')} o ON o."Office Id" = f."Office Id" AND o."Is Active" = true\n` +
-    `LEFT JOIN ${x.tbl('DIMPATIENT')} pp ON pp."Patient Id" = f."Provider Patient Id"\n` +
-    `LEFT JOIN ${chosenAddress(x)} ppa ON ppa."Patient Id" = pp."Patient Id"\n` +
-    `LEFT JOIN ${x.tbl('DIMPATIENT')} pa ON pa."Patient Id" = f."Payer Patient Id"\n` +
-    `LEFT JOIN ${chosenAddress(x)} paa ON paa."Patient Id" = pa."Patient Id"\n` +
-    `LEFT JOIN ${x.tbl('DIMPAYER')} py ON py."Payer Id" = f."Payer Id" AND py."Is Active" = true AND py."Is Demo" = false\n` +
-    `LEFT JOIN ${x.tbl('DIMCONTRACT')} ct ON ct."Contract Id" = f."Contract Id" AND ct."Is Active" = true\n` +
-    `LEFT JOIN ${x.tbl('DIMSERVICECODE')} sc ON sc."Service Code Id" = f."Service Code Id"\n` +
-    `LEFT JOIN ${x.tbl('DIMUSER')} u ON u."User Id" = f."Visit Updated User Id"\n` +
-    `WHERE ${sharedFilters(x)}\n  AND ${part === 'changed' ? changed(x) : unchanged(x)}`;
-  // l2: parsed numbers, normalised states.
+    `FROM ${eligibleFact(x, part, dups)}\n` +
+    `JOIN ${TEMP.caregivers} cg ON cg."key" = f."Caregiver Id"${groups}\n` +
+    `JOIN (${dedupDimension(x, dims.pr)}) pr ON pr."key" = f."Provider Id"\n` +
+    `LEFT JOIN (${countOnly(dedupDimension(x, dims.o))}) o ON o."key" = f."Office Id"\n` +
+    `LEFT JOIN ${TEMP.patients} pp ON pp."key" = f."Provider Patient Id"\n` +
+    `LEFT JOIN ${TEMP.patients} pa ON pa."key" = f."Payer Patient Id"\n` +
+    `LEFT JOIN (${countOnly(`SELECT * FROM ${TEMP.payerContracts}`)}) pc ON pc."payer_id" IS NOT DISTINCT FROM f."Payer Id" AND pc."contract_id" IS NOT DISTINCT FROM f."Contract Id"\n` +
+    `LEFT JOIN (${countOnly(dedupDimension(x, dims.sc))}) sc ON sc."key" = f."Service Code Id"\n` +
+    `LEFT JOIN (${countOnly(dedupDimension(x, dims.u))}) u ON u."key" = f."Visit Updated User Id"`;
+  // l2: parsed numbers; l3: which source is usable; l4: the chosen coordinates and codes.
   const l2 =
     `SELECT r1.*, ${d.tryToDouble('r1."out_lat_t"')} AS "out_lat", ${d.tryToDouble('r1."out_lon_t"')} AS "out_lon", ` +
-    `${d.tryToDouble('r1."in_lat_t"')} AS "in_lat", ${d.tryToDouble('r1."in_lon_t"')} AS "in_lon",\n` +
-    `  ${normalisedState('r1."P_PAddressState"')} AS "st_pp",\n` +
-    `  ${normalisedState('r1."PA_PAddressState"')} AS "st_pa",\n` +
-    `  ${normalisedState('r1."ProviderAddressState"')} AS "st_pr",\n` +
-    `  NULLIF(TRIM(r1."P_PZipCode"), '') AS "zip"\n` +
-    `FROM (${l1}) r1`;
-  // l3: which source is usable.
+    `${d.tryToDouble('r1."in_lat_t"')} AS "in_lat", ${d.tryToDouble('r1."in_lon_t"')} AS "in_lon"\nFROM (${l1}) r1`;
   const l3 =
-    `SELECT r2.*, ${inRange('r2."out_lat"', 'r2."out_lon"')} AS "out_ok", ${inRange('r2."in_lat"', 'r2."in_lon"')} AS "in_ok", ` +
-    `${inRange('r2."addr_lat"', 'r2."addr_lon"')} AS "addr_ok"\nFROM (${l2}) r2`;
-  // l4: the chosen coordinates, unusable GPS text, the cross-state codes of the side.
+    `SELECT r2.*, ${inRange('r2."out_lat"', 'r2."out_lon"')} AS "out_ok", ${inRange('r2."in_lat"', 'r2."in_lon"')} AS "in_ok"\nFROM (${l2}) r2`;
   const pick = (out: string, inn: string, addr: string) =>
     `CASE WHEN r3."out_ok" THEN r3.${q(out)} WHEN r3."in_ok" THEN r3.${q(inn)} WHEN r3."addr_ok" THEN r3.${q(addr)} END`;
   const bad = (text: string, ok: string) => `CASE WHEN TRIM(r3.${q(text)}) <> '' AND NOT r3.${q(ok)} THEN 1 ELSE 0 END`;
-  const l4 =
+  return (
     `SELECT r3.*, ${pick('out_lat', 'in_lat', 'addr_lat')} AS "Latitude", ${pick('out_lon', 'in_lon', 'addr_lon')} AS "Longitude",\n` +
     `  ${bad('gps_out', 'out_ok')} + ${bad('gps_in', 'in_ok')} AS "gps_bad",\n` +
     `  CASE WHEN r3."st_pp" IS NULL AND r3."st_pa" IS NULL THEN r3."st_pr" ELSE r3."st_pp" END AS "cs_state1",\n` +
     `  CASE WHEN r3."st_pp" IS NULL AND r3."st_pa" IS NULL THEN r3."st_pr" ELSE r3."st_pa" END AS "cs_state2"\n` +
-    `FROM (${l3}) r3`;
-  // l5: one row per visit.
-  const order = stored.map((c) => `r4.${q(c)} ASC NULLS LAST`).join(', ');
-  const l5 =
-    `SELECT r4.*, COUNT(*) OVER (PARTITION BY r4."VisitID") AS "src_rows",\n` +
-    `  ROW_NUMBER() OVER (PARTITION BY r4."VisitID" ORDER BY ${order}) AS "visit_rn"\nFROM (${l4}) r4`;
-  const columns = [...stored, ...EXTRA_COLUMNS];
-  let where = `r5."visit_rn" = 1`;
+    `FROM (${l3}) r3`
+  );
+}
+
+/**
+ * Base visits of one part (detection.md, step 2), one row per visit. Part 2a: changed visits
+ * (every one is in an affected group by construction). Part 2b: unchanged visits of affected
+ * groups. Visits with one fact row need no sort (their dimensions are deduplicated already);
+ * visits with several fact rows are sorted by every base column and the first row kept, then (2b)
+ * filtered by group, and a visit already taken as changed is not taken again.
+ *
+ * `base`: the narrow columns the rules, statistics and scope need, for every candidate.
+ * `details`: every base column, for the visits of the conflict pairs only (step 3); the same
+ * definition, so the same row is chosen for each visit.
+ */
+function baseVisitsSelect(x: Ctx, part: Part): { columns: string[]; select: string } {
+  const defs = baseColumnDefs(x.d);
+  const stored = storedBaseColumns(defs);
+  const details = part === 'details';
+  const columns = details ? stored : [...stored.filter((c) => NARROW_COLUMNS.includes(c)), ...EXTRA_COLUMNS];
+  const order = stored.map((c) => `r.${q(c)} ASC NULLS LAST`).join(', ');
+  let where = `m."visit_rn" = 1`;
   if (part === 'unchanged') {
     where +=
-      `\n  AND EXISTS (SELECT 1 FROM ${TEMP.deltaKeys} k WHERE k."visit_date" = r5."VisitDate" AND k."ssn" = r5."SSN")` +
-      `\n  AND NOT EXISTS (SELECT 1 FROM ${TEMP.baseVisits} a WHERE a."VisitID" = r5."VisitID")`;
+      ` AND EXISTS (SELECT 1 FROM ${TEMP.deltaKeys} k WHERE k."visit_date" = m."VisitDate" AND k."ssn" = m."SSN")` +
+      ` AND NOT EXISTS (SELECT 1 FROM ${TEMP.baseVisits} a WHERE a."VisitID" = m."VisitID")`;
   }
-  const select = `SELECT ${columns.map((c) => `r5.${q(c)}`).join(', ')}\nFROM (${l5}) r5\nWHERE ${where}`;
-  return { columns, select };
+  // Sorted: every row of the visits with several fact rows (details: of the few conflict visits).
+  const multi =
+    `SELECT ${columns.map((c) => (c === 'src_rows' ? `m."src_total" AS "src_rows"` : `m.${q(c)}`)).join(', ')}\n` +
+    `FROM (SELECT r.*, SUM(r."src_n") OVER (PARTITION BY r."VisitID") AS "src_total", ` +
+    `ROW_NUMBER() OVER (PARTITION BY r."VisitID" ORDER BY ${order}) AS "visit_rn"\n` +
+    `FROM (${joinedVisits(x, part, details ? undefined : true, 'all')}) r) m\nWHERE ${where}`;
+  if (details) return { columns, select: multi };
+  const pick = (a: string) => columns.map((c) => (c === 'src_rows' ? `${a}."src_n" AS "src_rows"` : `${a}.${q(c)}`)).join(', ');
+  const single = `SELECT ${pick('s1')}\nFROM (${joinedVisits(x, part, false, 'narrow')}) s1`;
+  return { columns, select: `${single}\nUNION ALL\n${multi}` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,9 +603,8 @@ function outputExpr(x: Ctx, defs: Record<string, BaseColumn>, col: { name: strin
   throw new Error(`detected column ${col.name}: unhandled type ${t}`);
 }
 
-function conflictsSelect(x: Ctx): string {
+function conflictPairsSelect(x: Ctx): string {
   const { d, p } = x;
-  const defs = baseColumnDefs(d);
   const candidates =
     `SELECT "VisitID" AS "id", "VisitDate" AS "d", "SSN" AS "ssn", "ProviderID" AS "p", ` +
     `"SchStartTime" AS "ss", "SchEndTime" AS "se", "VisitStartTime" AS "vs", "VisitEndTime" AS "ve", ` +
@@ -454,13 +654,22 @@ function conflictsSelect(x: Ctx): string {
       `g."c1" AND g."c2" AND g."miles" IS NOT NULL AND (g."z1" IS NULL OR g."z2" IS NULL OR g."z1" <> g."z2") ` +
         `AND g."mph" IS NOT NULL AND g."gap" > 0 AND g."eta" > g."gap"`,
     )} AS "r7"\nFROM (${l5}) g`;
+  return (
+    `SELECT c."v1", c."v2", c."gap", c."miles", c."mph", c."eta", c."r1", c."r2", c."r3", c."r4", c."r5", c."r6", c."r7"\n` +
+    `FROM (${l6}) c\n` +
+    `WHERE (c."r1" OR c."r2" OR c."r3" OR c."r4" OR c."r5" OR c."r6" OR c."r7") AND c."same_state"`
+  );
+}
+
+/** The detected rows: each conflict pair with both visits' details, in DETECTED_COLUMNS order. */
+function detectedRowsSelect(x: Ctx): string {
+  const defs = baseColumnDefs(x.d);
   const out = DETECTED_COLUMNS.map((col) => `${outputExpr(x, defs, col)} AS ${q(col.name)}`);
   return (
     `SELECT ${out.join(',\n  ')}\n` +
-    `FROM (${l6}) c\n` +
-    `JOIN ${TEMP.baseVisits} v1 ON v1."VisitID" = c."v1"\n` +
-    `JOIN ${TEMP.baseVisits} v2 ON v2."VisitID" = c."v2"\n` +
-    `WHERE (c."r1" OR c."r2" OR c."r3" OR c."r4" OR c."r5" OR c."r6" OR c."r7") AND c."same_state"`
+    `FROM ${TEMP.conflictPairs} c\n` +
+    `JOIN ${TEMP.visitDetails} v1 ON v1."VisitID" = c."v1"\n` +
+    `JOIN ${TEMP.visitDetails} v2 ON v2."VisitID" = c."v2"`
   );
 }
 
@@ -507,12 +716,23 @@ export interface DetectionPlan {
     readonly insertProviders: Statement;
   };
   readonly deltaKeys: { readonly create: Statement; readonly stats: Statement };
-  readonly baseChanged: { readonly create: Statement; readonly stats: Statement };
+  /** Deduplicated dimensions and the visits with several fact rows, then part A. */
+  readonly baseChanged: { readonly prepare: readonly Statement[]; readonly create: Statement; readonly stats: Statement };
   /** Comprehensive mode only. */
   readonly baseUnchanged: { readonly insert: Statement; readonly stats: Statement } | undefined;
   readonly affectedGroups: Statement;
   readonly scopeVisitIds: Statement;
-  readonly conflicts: Statement;
+  /**
+   * The conflict pairs (narrow), their visits, every base column of those visits (the same
+   * definition as step 2), then the detected rows (streamed).
+   */
+  readonly conflicts: {
+    readonly pairs: Statement;
+    readonly visits: Statement;
+    readonly facts: Statement;
+    readonly details: Statement;
+    readonly rows: Statement;
+  };
 }
 
 const SAMPLE_ROWS = 3;
@@ -534,14 +754,23 @@ export function detectionPlan(dialect: Dialect | SqlDialect, p: PlanParams): Det
 
   const deltaKeys =
     `SELECT CAST(f."Visit Date" AS DATE) AS "visit_date", TRIM(c."SSN") AS "ssn", COUNT(DISTINCT LOWER(f."Visit Id")) AS "changed_visits"\n` +
-    `FROM ${factAndCaregiver(x)}\n` +
-    `WHERE ${sharedFilters(x)}\n  AND ${changed(x)}\n` +
+    `FROM ${eligibleFact(x, 'changed')}\n` +
+    `JOIN ${x.tbl('DIMCAREGIVER')} c ON c."Caregiver Id" = f."Caregiver Id"\n` +
+    `LEFT JOIN ${TEMP.excludedSsns} xs ON xs."ssn" = TRIM(c."SSN")\n` +
+    `WHERE TRIM(c."SSN") <> '' AND xs."ssn" IS NULL\n` +
     `GROUP BY CAST(f."Visit Date" AS DATE), TRIM(c."SSN")`;
   const partStats = (deltaValue: boolean) =>
     `SELECT COUNT(*) AS "rows", SUM(CASE WHEN COALESCE("IsMissed", false) THEN 0 ELSE 1 END) AS "candidates", ` +
     `SUM("src_rows" - 1) AS "dropped", SUM("gps_bad") AS "gps_bad" FROM ${TEMP.baseVisits} WHERE "is_delta" = ${deltaValue}`;
+  const dims = dimensions(d);
   const a = baseVisitsSelect(x, 'changed');
   const b = p.comprehensive ? baseVisitsSelect(x, 'unchanged') : undefined;
+  const conflictVisits =
+    `SELECT b."VisitID" AS "visit_id", b."is_delta" FROM ${TEMP.baseVisits} b\n` +
+    `WHERE b."VisitID" IN (SELECT c."v1" FROM ${TEMP.conflictPairs} c) OR b."VisitID" IN (SELECT c."v2" FROM ${TEMP.conflictPairs} c)`;
+  const conflictFacts =
+    `SELECT s.*, cv."is_delta" AS "cv_is_delta" FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} s\n` +
+    `JOIN ${TEMP.conflictVisits} cv ON cv."visit_id" = LOWER(s."Visit Id")`;
 
   const scope = p.comprehensive
     ? `SELECT DISTINCT LOWER(f."Visit Id") AS "VisitID" FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} f\n` +
@@ -567,6 +796,12 @@ export function detectionPlan(dialect: Dialect | SqlDialect, p: PlanParams): Det
       ),
     },
     baseChanged: {
+      prepare: [
+        st(STEP.baseChanged, d.createTempTableAs(TEMP.caregivers, dedupDimension(x, dims.cg)), 'execute'),
+        st(STEP.baseChanged, d.createTempTableAs(TEMP.patients, patientsSelect(x, dims)), 'execute'),
+        st(STEP.baseChanged, d.createTempTableAs(TEMP.payerContracts, payerContractsSelect(x)), 'execute'),
+        st(STEP.baseChanged, d.createTempTableAs(TEMP.factDups, factDupsSelect(x)), 'execute'),
+      ],
       create: st(STEP.baseChanged, d.createTempTableAs(TEMP.baseVisits, a.select), 'execute'),
       stats: st(STEP.baseChanged, partStats(true), 'query'),
     },
@@ -576,7 +811,13 @@ export function detectionPlan(dialect: Dialect | SqlDialect, p: PlanParams): Det
     },
     affectedGroups: st(STEP.affectedGroups, `SELECT ${d.dateText('"visit_date"')} AS "VisitDate", "ssn" AS "SSN" FROM ${TEMP.deltaKeys}`, 'stream'),
     scopeVisitIds: st(STEP.scope, scope, 'stream'),
-    conflicts: st(STEP.conflicts, conflictsSelect(x), 'stream'),
+    conflicts: {
+      pairs: st(STEP.conflicts, d.createTempTableAs(TEMP.conflictPairs, conflictPairsSelect(x)), 'execute'),
+      visits: st(STEP.conflicts, d.createTempTableAs(TEMP.conflictVisits, conflictVisits), 'execute'),
+      facts: st(STEP.conflicts, d.createTempTableAs(TEMP.conflictFacts, conflictFacts), 'execute'),
+      details: st(STEP.conflicts, d.createTempTableAs(TEMP.visitDetails, baseVisitsSelect(x, 'details').select), 'execute'),
+      rows: st(STEP.conflicts, detectedRowsSelect(x), 'stream'),
+    },
   };
 }
 
@@ -600,12 +841,17 @@ export function planStatements(plan: DetectionPlan): Statement[] {
     plan.excluded.insertProviders,
     plan.deltaKeys.create,
     plan.deltaKeys.stats,
+    ...plan.baseChanged.prepare,
     plan.baseChanged.create,
     plan.baseChanged.stats,
     ...(plan.baseUnchanged ? [plan.baseUnchanged.insert, plan.baseUnchanged.stats] : []),
     plan.affectedGroups,
     plan.scopeVisitIds,
-    plan.conflicts,
+    plan.conflicts.pairs,
+    plan.conflicts.visits,
+    plan.conflicts.facts,
+    plan.conflicts.details,
+    plan.conflicts.rows,
   ];
 }
 
