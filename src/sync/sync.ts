@@ -20,6 +20,7 @@ import {
   UPDATED_COLUMNS,
 } from './columns.js';
 import { copyField, copyIn, copyLine } from './copy.js';
+import { rowPrecheck } from './precheck.js';
 
 export interface SyncOptions {
   /** The target schema (conflict_<ENVIRONMENT> or POSTGRES_SCHEMA). */
@@ -140,7 +141,8 @@ export class ConflictSync {
     await this.sql(`SET work_mem = '256MB'`);
     await this.dropTemp();
     const cols = DETECTED_NAMES.map((n) => `${q(n)} text`).join(', ');
-    await this.sql(`CREATE TEMPORARY TABLE ${TEMP.stage.slice(8)} (rn bigint, ${cols})`);
+    // ok: the row passed the Node.js precheck (precheck.ts): validation's SQL checks skip it.
+    await this.sql(`CREATE TEMPORARY TABLE ${TEMP.stage.slice(8)} (rn bigint, ok boolean, ${cols})`);
     await this.sql(`CREATE TEMPORARY TABLE ${TEMP.groups.slice(8)} (ssn text, dates date[])`);
     await this.sql(`CREATE TEMPORARY TABLE ${TEMP.scope.slice(8)} (id uuid)`);
   }
@@ -260,6 +262,7 @@ export class ConflictSync {
   async loadDetectedRows(source: AsyncIterable<WarehouseRow[]>): Promise<number> {
     const step = 'Sync: staging (COPY)';
     const width = DETECTED_NAMES.length;
+    const vouch = rowPrecheck(DETECTED_COLUMNS);
     const n = await this.opts.recorder.step(
       step,
       async () => {
@@ -272,7 +275,7 @@ export class ConflictSync {
             let chunk = '';
             for (const row of batch) {
               if (row.length !== width) throw new Error(`a detected row has ${row.length} values, expected ${width} (DETECTED_COLUMNS)`);
-              chunk += `${++rn}\t${copyLine(row)}`;
+              chunk += `${++rn}\t${vouch(row) ? 't' : 'f'}\t${copyLine(row)}`;
             }
             tick(rn);
             if (chunk) yield chunk;
@@ -321,7 +324,8 @@ export class ConflictSync {
       async () => {
         const v = await this.client.query<{ n: string }>(`SELECT current_setting('server_version_num') AS n`);
         const inputIsValid = Number(v.rows[0].n) >= 160000;
-        // One CASE per row: the first column whose value cannot be stored names the reason.
+        // One CASE per row: the first column whose value cannot be stored names the reason. Rows
+        // the precheck vouched for pass every one of these checks: they are skipped.
         const whens: string[] = [];
         for (const col of DETECTED_COLUMNS) {
           const ref = `s.${q(col.name)}`;
@@ -335,7 +339,7 @@ export class ConflictSync {
           `CREATE TEMPORARY TABLE cu_reject AS
            SELECT x.rn, x.r[1] AS col, x.r[2] AS reason, x.r[3] AS value, x.visit_id, x.con_visit_id
              FROM (SELECT s.rn, s."VisitID" AS visit_id, s."ConVisitID" AS con_visit_id, CASE ${whens.join('\n')} END AS r
-                     FROM ${TEMP.stage} s) x
+                     FROM ${TEMP.stage} s WHERE NOT s.ok) x
             WHERE x.r IS NOT NULL`,
         );
         // At most one row per key: later duplicates are rejected, the first one stands.
@@ -345,7 +349,7 @@ export class ConflictSync {
              FROM (SELECT s.rn, s."VisitID" AS v, s."ConVisitID" AS c,
                           row_number() OVER (PARTITION BY lower(s."VisitID"), lower(s."ConVisitID") ORDER BY s.rn) AS k
                      FROM ${TEMP.stage} s
-                    WHERE s."VisitID" ~ ${UUID_SQL} AND s."ConVisitID" ~ ${UUID_SQL}) x
+                    WHERE ${uuidKeys('s')}) x
             WHERE x.k > 1 AND NOT EXISTS (SELECT 1 FROM ${TEMP.reject} r WHERE r.rn = x.rn)`,
         );
         await this.sql(`CREATE UNIQUE INDEX ON ${TEMP.reject} (rn)`);
@@ -361,7 +365,7 @@ export class ConflictSync {
           `INSERT INTO ${TEMP.detected} (rn, rejected, ${DETECTED_NAMES.map(q).join(', ')})
            SELECT s.rn, r.rn IS NOT NULL, ${values.join(', ')}
              FROM ${TEMP.stage} s LEFT JOIN ${TEMP.reject} r ON r.rn = s.rn
-            WHERE s."VisitID" ~ ${UUID_SQL} AND s."ConVisitID" ~ ${UUID_SQL}
+            WHERE ${uuidKeys('s')}
               AND (r.reason IS NULL OR r.reason <> ${lit(DUPLICATE)})`,
         );
         await this.sql(`CREATE UNIQUE INDEX ON ${TEMP.detected} ("VisitID", "ConVisitID")`);
@@ -685,6 +689,11 @@ export class ConflictSync {
     const r = this.opts.recorder;
     for (const [k, v] of Object.entries(s)) r.set(k, v);
   }
+}
+
+/** Both keys of staged row `alias` are UUIDs (the precheck vouches for that, the pattern otherwise). */
+function uuidKeys(alias: string): string {
+  return `(${alias}.ok OR (${alias}."VisitID" ~ ${UUID_SQL} AND ${alias}."ConVisitID" ~ ${UUID_SQL}))`;
 }
 
 function lit(s: string): string {
