@@ -18,6 +18,8 @@ export interface SnowflakeConfig {
   readonly database: string;
   readonly schema: string;
   readonly role: string | undefined;
+  /** SNOWFLAKE_ACCESS_URL: an endpoint instead of https://<account>.snowflakecomputing.com (PrivateLink, tests). */
+  readonly accessUrl?: string;
 }
 
 export interface DuckDbConfig {
@@ -175,6 +177,10 @@ function warehouse(env: Env): WarehouseConfig {
     throw err;
   }
   const role = value(env, 'SNOWFLAKE_ROLE');
+  const accessUrl = value(env, 'SNOWFLAKE_ACCESS_URL');
+  if (accessUrl !== undefined && !/^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(accessUrl)) {
+    throw new ConfigError(`SNOWFLAKE_ACCESS_URL must be a URL such as https://acme.privatelink.snowflakecomputing.com (got "${accessUrl}")`);
+  }
   return {
     kind: 'snowflake',
     account: value(env, 'SNOWFLAKE_ACCOUNT') as string,
@@ -185,6 +191,7 @@ function warehouse(env: Env): WarehouseConfig {
     database,
     schema,
     role,
+    accessUrl,
   };
 }
 
@@ -270,6 +277,7 @@ export function describeConfig(c: Config): Array<[string, string]> {
       ['SNOWFLAKE_DATABASE', w.database],
       ['SNOWFLAKE_SCHEMA', w.schema],
       ['SNOWFLAKE_ROLE', w.role ?? '<default>'],
+      ['SNOWFLAKE_ACCESS_URL', w.accessUrl ?? `https://${w.account}.snowflakecomputing.com`],
       ['SNOWFLAKE_PRIVATE_KEY', `${masked(true, w.privateKey.length)} ${w.privateKey.format}, given as ${w.privateKey.source}`],
       ['SNOWFLAKE_PRIVATE_KEY_PASSPHRASE', w.hasPassphrase ? '<set>' : '<not set>'],
     );

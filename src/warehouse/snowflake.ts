@@ -11,7 +11,7 @@
 //    close() logs the session out (connection.destroy()).
 //  - Errors: one clear line each (snowflakeErrors.ts).
 //
-// Test hook: SNOWFLAKE_ACCESS_URL, when set, is the endpoint the driver talks to instead of
+// SNOWFLAKE_ACCESS_URL (config.accessUrl), when set, is the endpoint the driver talks to instead of
 // https://<account>.snowflakecomputing.com (the tests point it at a local stand-in of Snowflake's
 // HTTP service, test/helpers/snowflakeStandIn.ts; it also serves PrivateLink-style URLs).
 import type { Readable } from 'node:stream';
@@ -527,8 +527,7 @@ function optionError(err: unknown, config: SnowflakeConfig): Error {
 
 /** openWarehouse's entry point: SnowflakeConfig + run options → a logged-in session. */
 export async function openSnowflake(config: SnowflakeConfig, opts: OpenWarehouseOptions): Promise<WarehouseSession> {
-  const accessUrl = process.env.SNOWFLAKE_ACCESS_URL?.trim() || undefined;
-  return openSnowflakeSession(config, opts, { accessUrl });
+  return openSnowflakeSession(config, opts, { accessUrl: config.accessUrl });
 }
 
 /** openSnowflake with the tests' knobs. */

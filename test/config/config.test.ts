@@ -161,3 +161,11 @@ describe('secrets are masked in the effective configuration', () => {
     assert.match(text, /SNOWFLAKE_PRIVATE_KEY_PASSPHRASE=<set>/);
   });
 });
+
+describe('SNOWFLAKE_ACCESS_URL', () => {
+  test('an endpoint instead of <account>.snowflakecomputing.com', () => {
+    const c = loadConfig({ ...SNOWFLAKE, SNOWFLAKE_ACCESS_URL: 'https://acme.privatelink.snowflakecomputing.com' });
+    assert.equal(c.warehouse.kind === 'snowflake' && c.warehouse.accessUrl, 'https://acme.privatelink.snowflakecomputing.com');
+  });
+  test('not a URL: a ConfigError naming it', () => rejects({ ...SNOWFLAKE, SNOWFLAKE_ACCESS_URL: 'acme.snowflake' }, 'SNOWFLAKE_ACCESS_URL'));
+});
