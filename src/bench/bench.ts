@@ -1,0 +1,316 @@
+// `bench --profile P`: the benchmark of performance.md.
+//
+// Cached under .bench/ (gitignored), built on first use or with --rebuild:
+//   .bench/<profile>-s<seed>/warehouse.duckdb   the generated warehouse (generateWarehouse)
+//   .bench/<profile>-s<seed>/*.copy             the rows the PostgreSQL baseline COPYs
+//   .bench/postgres/                            the embedded PostgreSQL (unless BENCH_POSTGRES_URL)
+//   database bench_tpl_<profile>_s<seed>        the prior target state (prior.ts)
+// Every timed run clones the template (CREATE DATABASE … TEMPLATE) and runs the job once as a
+// child process; the engine baselines run in the same bench invocation.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { generateWarehouse, PLACEHOLDER_SSNS } from '../generate/generate.js';
+import { writeJsonAtomic } from '../report/report.js';
+import { duckdbBaseline, postgresBaseline, type DuckDbBaseline, type ExportFiles, type PostgresBaseline } from './baseline.js';
+import { ROOT, runJob, type JobRunResult, type Program } from './job.js';
+import type { BenchOptions } from './options.js';
+import { initPrior, PRIOR_RECIPE, shapePrior, type PriorShape } from './prior.js';
+import { cloneDatabase, databaseExists, dropDatabase, startBenchServer, type BenchServer } from './server.js';
+import { renderTable, round, stepResults, type StepResult } from './table.js';
+
+const say = (m: string) => process.stdout.write(`${m}\n`);
+
+interface WarehouseManifest {
+  profile: string;
+  seed: number;
+  asOf: string;
+  generator: string;
+  visits: number;
+  changedVisits: number;
+  seconds: number;
+  builtAt: string;
+}
+
+interface PriorManifest {
+  recipe: number;
+  warehouseBuiltAt: string;
+  database: string;
+  shape: PriorShape;
+  firstRun: Record<string, number>;
+  builtAt: string;
+}
+
+/** A digest of the generator's sources: a changed generator means a new warehouse. */
+function generatorDigest(): string {
+  const dir = join(ROOT, 'src', 'generate');
+  const hash = createHash('sha256');
+  if (existsSync(dir)) {
+    for (const f of readdirSync(dir).sort()) if (f.endsWith('.ts')) hash.update(f).update(readFileSync(join(dir, f)));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+function machine(): { nproc: number; memoryGb: number; cpu: string; node: string; loadavg: number[] } {
+  const c = cpus();
+  return { nproc: c.length, memoryGb: round(totalmem() / 2 ** 30, 1), cpu: c[0]?.model ?? 'unknown', node: process.version, loadavg: loadavg().map((l) => round(l, 2)) };
+}
+
+async function ensureWarehouse(opts: BenchOptions, dir: string): Promise<WarehouseManifest> {
+  const path = join(dir, 'warehouse.duckdb');
+  const manifestPath = join(dir, 'warehouse.json');
+  const digest = generatorDigest();
+  const m = readJson<WarehouseManifest>(manifestPath);
+  if (!opts.rebuild && m && existsSync(path) && m.asOf === opts.asOf && m.generator === digest) {
+    say(`Warehouse: cached ${path} (${m.visits.toLocaleString('en-US')} visits, built ${m.builtAt})`);
+    return m;
+  }
+  if (m && m.generator !== digest && !opts.rebuild) say('Warehouse: the generator changed since the cached one was built: rebuilding');
+  for (const f of readdirSync(dir)) if (f.endsWith('.copy') || f.startsWith('warehouse.')) rmSync(join(dir, f), { force: true });
+  say(`Warehouse: generating ${opts.profile} (seed ${opts.seed}, as of ${opts.asOf})`);
+  const s = await generateWarehouse({ profile: opts.profile, seed: opts.seed, out: path, asOf: opts.asOf, onProgress: (msg) => say(`  ${msg}`) });
+  const manifest: WarehouseManifest = {
+    profile: opts.profile,
+    seed: opts.seed,
+    asOf: opts.asOf,
+    generator: digest,
+    visits: s.visits,
+    changedVisits: s.changedVisits,
+    seconds: s.seconds,
+    builtAt: new Date().toISOString(),
+  };
+  await writeJsonAtomic(manifestPath, manifest);
+  return manifest;
+}
+
+function firstRunStats(r: JobRunResult): Record<string, number> {
+  const st = r.report?.statistics ?? {};
+  const pick = ['affectedGroups', 'changedVisits', 'candidatesPartA', 'candidatesPartB', 'detectedRows', 'detected', 'inserted'];
+  return Object.fromEntries(pick.filter((k) => k in st).map((k) => [k, st[k]]));
+}
+
+async function ensurePrior(
+  opts: BenchOptions,
+  dir: string,
+  server: BenchServer,
+  wh: WarehouseManifest,
+  program: Program,
+): Promise<PriorManifest> {
+  const tpl = `bench_tpl_${opts.profile}_s${opts.seed}`;
+  const manifestPath = join(dir, 'prior.json');
+  const m = readJson<PriorManifest>(manifestPath);
+  const admin = await server.connect();
+  try {
+    if (!opts.rebuild && m && m.recipe === PRIOR_RECIPE && m.warehouseBuiltAt === wh.builtAt && (await databaseExists(admin, tpl))) {
+      say(`Prior state: cached template ${tpl} (${m.shape.tableRows.toLocaleString('en-US')} conflictvisitmaps rows, built ${m.builtAt})`);
+      return m;
+    }
+    say(`Prior state: building template ${tpl}`);
+    const build = `${tpl}_build`;
+    await dropDatabase(admin, build);
+    await admin.query(`CREATE DATABASE ${build}`);
+    const c = await server.connect(build);
+    try {
+      await initPrior(c, opts.profile, PLACEHOLDER_SSNS);
+    } finally {
+      await c.end();
+    }
+    const t0 = performance.now();
+    const first = await runJob({
+      server,
+      database: build,
+      duckdbPath: join(dir, 'warehouse.duckdb'),
+      asOf: opts.asOf,
+      reportPath: join(dir, 'runs', 'prior-first-run.json'),
+      logPath: join(dir, 'runs', 'prior-first-run.log'),
+      program,
+    });
+    if (first.exitCode !== 0) throw new Error(`the job's first run (building the prior state) failed with exit ${first.exitCode}: see ${first.logPath}`);
+    const stats = firstRunStats(first);
+    say(`  first run of the job: ${((performance.now() - t0) / 1000).toFixed(1)}s, ${JSON.stringify(stats)}`);
+    const c2 = await server.connect(build);
+    let shape: PriorShape;
+    try {
+      shape = await shapePrior(c2, opts.profile, say);
+    } finally {
+      await c2.end();
+    }
+    await dropDatabase(admin, tpl);
+    await admin.query(`ALTER DATABASE ${build} RENAME TO ${tpl}`);
+    const manifest: PriorManifest = { recipe: PRIOR_RECIPE, warehouseBuiltAt: wh.builtAt, database: tpl, shape, firstRun: stats, builtAt: new Date().toISOString() };
+    await writeJsonAtomic(manifestPath, manifest);
+    say(`Prior state: ${shape.tableRows.toLocaleString('en-US')} conflictvisitmaps rows (${shape.stale.toLocaleString('en-US')} stale)`);
+    return manifest;
+  } finally {
+    await admin.end();
+  }
+}
+
+export interface BenchResult {
+  profile: string;
+  seed: number;
+  asOf: string;
+  program: Program;
+  machine: ReturnType<typeof machine>;
+  /** The job's wall time (process start to exit) of the best run. */
+  totalSeconds: number;
+  /** Peak RSS of the job process in that run, MB. */
+  peakRssMb: number;
+  postgresPeakMb: number | null;
+  duckdbBaselinePeakMb: number | null;
+  steps: StepResult[];
+  statistics: Record<string, number>;
+  runs: Array<{ totalSeconds: number; peakRssMb: number; reportSeconds: number | null; loadavg: number[] }>;
+  medianSeconds: number;
+  baselines: { duckdb: DuckDbBaseline | null; postgres: PostgresBaseline | null };
+  prior: PriorManifest;
+  warehouse: WarehouseManifest;
+  jobEnv: Record<string, string>;
+}
+
+export async function runBench(opts: BenchOptions, program: Program): Promise<BenchResult> {
+  const benchDir = join(ROOT, '.bench');
+  const dir = join(benchDir, `${opts.profile}-s${opts.seed}`);
+  mkdirSync(dir, { recursive: true });
+  say(`bench ${opts.profile} (seed ${opts.seed}, AS_OF ${opts.asOf}), program: ${program}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const wh = await ensureWarehouse(opts, dir);
+  const server = await startBenchServer(benchDir, say);
+  try {
+    const prior = await ensurePrior(opts, dir, server, wh, program);
+    const runDb = `bench_run_${opts.profile}_s${opts.seed}`;
+    const duckdbPath = join(dir, 'warehouse.duckdb');
+    const admin = await server.connect();
+    let duck: DuckDbBaseline | undefined;
+    let pgBase: PostgresBaseline | undefined;
+    try {
+      if (!opts.noBaseline) {
+        const exports: ExportFiles = { detected: join(dir, 'detected.copy'), groups: join(dir, 'groups.copy'), scope: join(dir, 'scope.copy') };
+        say('Baseline: DuckDB, the same statements in a fresh session');
+        duck = await duckdbBaseline(
+          { server, database: prior.database, duckdbPath, asOf: opts.asOf, program, env: opts.jobEnv, specPath: join(dir, 'runs', 'duckdb-baseline.json'), exports },
+          program,
+        );
+        say(`  ${Object.entries(duck.seconds).map(([k, v]) => `${k} ${v.toFixed(2)}s`).join(', ')}; peak RSS ${duck.peakRssMb.toFixed(0)} MB`);
+        say('Baseline: PostgreSQL COPY of the same rows into empty tables');
+        await cloneDatabase(admin, prior.database, runDb);
+        const c = await server.connect(runDb);
+        try {
+          pgBase = await postgresBaseline(c, exports);
+        } finally {
+          await c.end();
+        }
+        say(`  detected ${pgBase.seconds.detected.toFixed(2)}s, groups ${pgBase.seconds.groups.toFixed(2)}s, scope ${pgBase.seconds.scope.toFixed(2)}s`);
+      }
+      const runs: JobRunResult[] = [];
+      const loads: number[][] = [];
+      for (let i = 1; i <= opts.runs; i++) {
+        await cloneDatabase(admin, prior.database, runDb);
+        if (opts.explainMs !== undefined) {
+          for (const set of [
+            `session_preload_libraries = 'auto_explain'`,
+            `auto_explain.log_min_duration = ${opts.explainMs}`,
+            `auto_explain.log_analyze = on`,
+            `auto_explain.log_buffers = on`,
+            `auto_explain.log_nested_statements = on`,
+            `log_min_duration_statement = ${opts.explainMs}`,
+          ]) {
+            await admin.query(`ALTER DATABASE ${runDb} SET ${set}`);
+          }
+        }
+        server.takeLog();
+        // A checkpoint now, so the clone's writes are not flushed during the timed run.
+        await admin.query('CHECKPOINT');
+        loads.push(loadavg().map((l) => round(l, 2)));
+        say(`Run ${i}/${opts.runs}: the job on a fresh clone of the prior state (load average ${loads[i - 1].join(' ')})`);
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        const r = await runJob({
+          server,
+          database: runDb,
+          duckdbPath,
+          asOf: opts.asOf,
+          reportPath: join(dir, 'runs', `${stamp}.json`),
+          logPath: join(dir, 'runs', `${stamp}.log`),
+          program,
+          env: opts.jobEnv,
+        });
+        const pgLog = server.takeLog();
+        if (opts.explainMs !== undefined) {
+          const path = r.logPath.replace(/\.log$/, '.postgres.log');
+          writeFileSync(path, pgLog.join('\n') + '\n');
+          say(`  PostgreSQL statements ≥ ${opts.explainMs} ms with their plans: ${path}`);
+        }
+        if (r.exitCode !== 0) throw new Error(`the job failed with exit ${r.exitCode}: see ${r.logPath}`);
+        say(`  ${r.wallSeconds.toFixed(2)}s, peak RSS ${r.peakRssMb.toFixed(0)} MB (log ${r.logPath})`);
+        runs.push(r);
+      }
+      await dropDatabase(admin, runDb);
+      const best = runs.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a));
+      const sorted = runs.map((r) => r.wallSeconds).sort((a, b) => a - b);
+      const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+      const steps = stepResults(best.report?.steps ?? [], duck, pgBase);
+      const result: BenchResult = {
+        profile: opts.profile,
+        seed: opts.seed,
+        asOf: opts.asOf,
+        program,
+        machine: machine(),
+        totalSeconds: round(best.wallSeconds, 3),
+        peakRssMb: round(best.peakRssMb, 1),
+        postgresPeakMb: best.postgresPeakMb === undefined ? null : round(best.postgresPeakMb, 1),
+        duckdbBaselinePeakMb: duck ? round(duck.peakRssMb, 1) : null,
+        steps,
+        statistics: best.report?.statistics ?? {},
+        runs: runs.map((r, i) => ({
+          totalSeconds: round(r.wallSeconds, 3),
+          peakRssMb: round(r.peakRssMb, 1),
+          reportSeconds: r.report?.durationSeconds ?? null,
+          loadavg: loads[i],
+        })),
+        medianSeconds: round(median, 3),
+        baselines: { duckdb: duck ?? null, postgres: pgBase ?? null },
+        prior,
+        warehouse: wh,
+        jobEnv: opts.jobEnv,
+      };
+      say('');
+      say(
+        `${opts.profile}: ${wh.visits.toLocaleString('en-US')} visits; conflictvisitmaps ${prior.shape.tableRows.toLocaleString('en-US')} rows; ` +
+          `${runs.length > 1 ? `best of ${runs.length} runs (median ${median.toFixed(2)}s)` : 'one run'}`,
+      );
+      say(
+        renderTable(steps, {
+          totalSeconds: best.wallSeconds,
+          jobSeconds: best.report?.durationSeconds ?? best.wallSeconds,
+          peakRssMb: best.peakRssMb,
+          postgresPeakMb: best.postgresPeakMb,
+          duckdbPeakMb: duck?.peakRssMb,
+          duckdbIdleMb: duck?.idleRssMb,
+        }),
+      );
+      const st = result.statistics;
+      const k = (n: string) => (st[n] ?? 0).toLocaleString('en-US');
+      say(
+        `affected groups ${k('affectedGroups')}, detected ${k('detected')}, matched ${k('matched')}, new ${k('new')}, ` +
+          `updated ${k('updated')}, inserted ${k('inserted')}, stale resolved ${k('staleResolved')}, exclusions resolved ${k('exclusionResolved')}`,
+      );
+      if (opts.json) {
+        await writeJsonAtomic(opts.json, result);
+        say(`JSON: ${opts.json}`);
+      }
+      return result;
+    } finally {
+      await admin.end();
+    }
+  } finally {
+    await server.stop();
+  }
+}

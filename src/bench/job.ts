@@ -1,0 +1,117 @@
+// One run of the real job as a child process, as ECS runs it: the program's entry point with
+// POSTGRES_*, DUCKDB_PATH, AS_OF, TIMEZONE=UTC and RUN_REPORT_PATH. Its peak RSS is read from
+// /proc/<pid>/status (VmHWM) until it exits; the PostgreSQL server's resident memory is sampled
+// alongside. Steps, rows and statistics come from the run report.
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunReport } from '../report/report.js';
+import { PeakSampler, postgresResidentMb, procStatus } from './memory.js';
+import type { BenchServer } from './server.js';
+
+/** The repository root (src/bench/ or dist/bench/ are two levels down). */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'conflict-updater.js');
+
+/** How the job is started: the entry point (TypeScript sources through tsx in a checkout) or dist/. */
+export type Program = 'source' | 'dist';
+
+export function programArgs(program: Program, args: string[]): string[] {
+  if (program === 'source') return [BIN, ...args];
+  const cli = join(ROOT, 'dist', 'cli.js');
+  if (!existsSync(cli)) throw new Error(`no compiled program at ${cli}: run npm run build first`);
+  // What bin/conflict-updater.js does in the container, without the source check.
+  const code =
+    `const { main } = await import(${JSON.stringify(new URL(`file://${cli}`).href)});` +
+    `const c = await main(process.argv.slice(1)); process.stdout.write('', () => process.exit(c));`;
+  return ['--input-type=module', '-e', code, ...args];
+}
+
+export interface JobRunInput {
+  readonly server: BenchServer;
+  readonly database: string;
+  readonly duckdbPath: string;
+  readonly asOf: string;
+  readonly reportPath: string;
+  readonly logPath: string;
+  readonly program: Program;
+  readonly action?: string;
+  /** Extra variables (BATCH_SIZE, LOG_LEVEL…), applied last. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface JobRunResult {
+  readonly exitCode: number | null;
+  /** Wall time of the process, start to exit. */
+  readonly wallSeconds: number;
+  /** Peak RSS of the job process (VmHWM), MB. */
+  readonly peakRssMb: number;
+  /** Peak resident memory of the PostgreSQL server during the run, MB (undefined: not local). */
+  readonly postgresPeakMb: number | undefined;
+  readonly report: RunReport | undefined;
+  readonly logPath: string;
+}
+
+export function jobEnv(input: JobRunInput): NodeJS.ProcessEnv {
+  const s = input.server;
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    POSTGRES_HOST: s.host,
+    POSTGRES_PORT: String(s.port),
+    POSTGRES_USER: s.user,
+    POSTGRES_PASSWORD: s.password,
+    POSTGRES_DATABASE: input.database,
+    POSTGRES_SSLMODE: 'disable',
+    ENVIRONMENT: 'dev',
+    DUCKDB_PATH: input.duckdbPath,
+    AS_OF: input.asOf,
+    TIMEZONE: 'UTC',
+    RUN_REPORT_PATH: input.reportPath,
+    LOG_LEVEL: 'INFO',
+    ...(input.env ?? {}),
+  };
+}
+
+export async function runJob(input: JobRunInput): Promise<JobRunResult> {
+  mkdirSync(dirname(input.logPath), { recursive: true });
+  mkdirSync(dirname(input.reportPath), { recursive: true });
+  const log = createWriteStream(input.logPath);
+  const t0 = performance.now();
+  const child = spawn(process.execPath, programArgs(input.program, [input.action ?? 'task02_00_run_conflict_update']), {
+    cwd: ROOT,
+    env: jobEnv(input),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const pid = child.pid;
+  let hwm = 0;
+  const job = new PeakSampler(() => {
+    const s = pid === undefined ? undefined : procStatus(pid);
+    if (s) hwm = Math.max(hwm, s.hwmMb);
+    return s?.hwmMb;
+  }, 50);
+  const pm = input.server.postmasterPid;
+  const pgPeak = pm === undefined ? undefined : new PeakSampler(() => postgresResidentMb(pm), 200);
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
+  const exitCode = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      job.sample();
+      resolve(code);
+    });
+  });
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const peakRssMb = Math.max(hwm, job.stop());
+  const postgresPeakMb = pgPeak?.stop();
+  await new Promise<void>((resolve) => log.end(resolve));
+  let report: RunReport | undefined;
+  try {
+    report = JSON.parse(await readFile(input.reportPath, 'utf8')) as RunReport;
+  } catch {
+    report = undefined;
+  }
+  return { exitCode, wallSeconds, peakRssMb, postgresPeakMb, report, logPath: input.logPath };
+}

@@ -1,0 +1,86 @@
+// `bench` arguments (operations.md: `bench --profile P --json FILE`).
+import { ConfigError } from '../errors.js';
+import type { Profile } from '../generate/profiles.js';
+import { parseArgs } from '../tools/args.js';
+
+export interface BenchOptions {
+  readonly profile: Profile;
+  readonly seed: number;
+  /** Where the JSON result goes (operations.md); none: only the table is printed. */
+  readonly json: string | undefined;
+  /** Throw the cached warehouse and prior target state away and build them again. */
+  readonly rebuild: boolean;
+  /** Timed runs of the job (each on a fresh clone of the prior state); the table shows the best. */
+  readonly runs: number;
+  /** Skip the engine baselines (faster; no ratios). */
+  readonly noBaseline: boolean;
+  /** The job's run instant T: the warehouse is generated around it (cached per value). */
+  readonly asOf: string;
+  /** Extra environment for the job process (`--env NAME=VALUE`, repeatable): to compare settings. */
+  readonly jobEnv: Readonly<Record<string, string>>;
+  /** `dist`: the compiled program (npm run build first); `source`: the entry point (tsx in a checkout). */
+  readonly program: 'source' | 'dist';
+  /**
+   * Profile the timed run: every PostgreSQL statement of the job slower than this many ms is
+   * logged with its plan (auto_explain, EXPLAIN ANALYZE) into the run's directory.
+   */
+  readonly explainMs: number | undefined;
+}
+
+/** The fixed run instant of the benchmark data (a Saturday mid-day, as the production run). */
+export const BENCH_AS_OF = '2026-02-14 12:00:00';
+
+export const BENCH_USAGE =
+  'usage: conflict-updater bench --profile small|medium|prod [--json FILE] [--seed N] [--rebuild] [--runs N] [--no-baseline] [--program source|dist] [--explain MS] [--env NAME=VALUE]…';
+
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  // --env may repeat: collect it before the generic parser sees the rest.
+  const jobEnv: Record<string, string> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--env' || a.startsWith('--env=')) {
+      const v = a === '--env' ? argv[++i] : a.slice('--env='.length);
+      const m = v === undefined ? null : /^([A-Z_][A-Z0-9_]*)=(.*)$/s.exec(v);
+      if (!m) throw new ConfigError(`--env needs NAME=VALUE (got "${v ?? ''}")`);
+      jobEnv[m[1]] = m[2];
+    } else rest.push(a);
+  }
+  const a = parseArgs(rest, {
+    profile: 'string',
+    seed: 'string',
+    json: 'string',
+    rebuild: 'boolean',
+    runs: 'string',
+    'no-baseline': 'boolean',
+    'as-of': 'string',
+    program: 'string',
+    explain: 'string',
+    help: 'boolean',
+  });
+  if (a.help) throw new ConfigError(BENCH_USAGE);
+  const profile = String(a.profile ?? 'small') as Profile;
+  if (!['small', 'medium', 'prod'].includes(profile)) throw new ConfigError(`--profile must be small, medium or prod (got "${profile}")`);
+  const seed = Number(a.seed ?? 1);
+  if (!Number.isSafeInteger(seed)) throw new ConfigError(`--seed must be a whole number (got "${String(a.seed)}")`);
+  const runs = Number(a.runs ?? 1);
+  if (!Number.isSafeInteger(runs) || runs < 1) throw new ConfigError(`--runs must be a whole number, at least 1 (got "${String(a.runs)}")`);
+  const asOf = String(a['as-of'] ?? BENCH_AS_OF).replace('T', ' ');
+  if (!/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(asOf)) throw new ConfigError(`--as-of must be YYYY-MM-DD HH:MM:SS (got "${asOf}")`);
+  const program = String(a.program ?? 'source');
+  if (program !== 'source' && program !== 'dist') throw new ConfigError(`--program must be source or dist (got "${program}")`);
+  const explainMs = a.explain === undefined ? undefined : Number(a.explain);
+  if (explainMs !== undefined && !(Number.isInteger(explainMs) && explainMs >= 0)) throw new ConfigError(`--explain needs milliseconds (got "${String(a.explain)}")`);
+  return {
+    explainMs,
+    program,
+    profile,
+    seed,
+    json: typeof a.json === 'string' ? a.json : undefined,
+    rebuild: a.rebuild === true,
+    runs,
+    noBaseline: a['no-baseline'] === true,
+    asOf,
+    jobEnv,
+  };
+}

@@ -1,0 +1,89 @@
+// The benchmark's result: one table (performance.md) and the JSON of operations.md
+// (`totalSeconds`, `peakRssMb`, per step `seconds`, `rows`, `baselineSeconds`, `ratio`).
+import type { DuckDbBaseline, PostgresBaseline } from './baseline.js';
+
+export interface StepResult {
+  name: string;
+  seconds: number;
+  rows: number | null;
+  unit: string | null;
+  rowsPerSecond: number | null;
+  /** The engine work of this step measured on its own; null: the step is engine SQL only. */
+  baselineSeconds: number | null;
+  /** What the baseline is made of. */
+  baseline: string | null;
+  ratio: number | null;
+}
+
+/**
+ * Which engine baseline a job step compares with. A streamed step includes the consumer: the
+ * warehouse query and the PostgreSQL COPY it feeds run as one pipeline, so its baseline is the
+ * two engine times added (the job overlaps them, so it can beat the sum; Node.js sits between).
+ */
+export function baselineFor(step: string, duck: DuckDbBaseline | undefined, pg: PostgresBaseline | undefined): { seconds: number; what: string } | undefined {
+  if (!duck) return undefined;
+  const d = (name: string) => duck.seconds[name];
+  const plain = ['Step 0 (excluded_ssns)', 'Step 1 (delta_keys)', 'Step 2a (base_visits changed)', 'Step 2b (base_visits unchanged)'];
+  if (plain.includes(step) && d(step) !== undefined) return { seconds: d(step), what: 'DuckDB: same statements' };
+  const streamed: Record<string, [string, keyof PostgresBaseline['seconds']]> = {
+    'Sync: affected groups (COPY)': ['Affected groups', 'groups'],
+    'Sync: scope visits (COPY)': ['Scope visit ids', 'scope'],
+    'Step 3 (conflicts)': ['Step 3 (conflicts)', 'detected'],
+    'Sync: staging (COPY)': ['Step 3 (conflicts)', 'detected'],
+  };
+  const s = streamed[step];
+  if (!s || d(s[0]) === undefined) return undefined;
+  if (!pg) return { seconds: d(s[0]), what: 'DuckDB COPY TO /dev/null' };
+  return { seconds: d(s[0]) + pg.seconds[s[1]], what: 'DuckDB COPY TO /dev/null + PostgreSQL COPY' };
+}
+
+export function stepResults(
+  steps: ReadonlyArray<{ name: string; seconds: number; rows?: number; unit?: string }>,
+  duck: DuckDbBaseline | undefined,
+  pg: PostgresBaseline | undefined,
+): StepResult[] {
+  return steps.map((s) => {
+    const b = baselineFor(s.name, duck, pg);
+    const rows = s.rows ?? null;
+    return {
+      name: s.name,
+      seconds: round(s.seconds, 3),
+      rows,
+      unit: s.unit ?? null,
+      rowsPerSecond: rows !== null && s.seconds > 0 ? Math.round(rows / s.seconds) : null,
+      baselineSeconds: b ? round(b.seconds, 3) : null,
+      baseline: b?.what ?? null,
+      ratio: b && b.seconds > 0 ? round(s.seconds / b.seconds, 2) : null,
+    };
+  });
+}
+
+export function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+const fmt = (n: number | null, digits = 0) =>
+  n === null ? '–' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** Plain-text table, one row per step, then the total and memory lines. */
+export function renderTable(
+  steps: readonly StepResult[],
+  totals: { totalSeconds: number; jobSeconds: number; peakRssMb: number; postgresPeakMb?: number; duckdbPeakMb?: number; duckdbIdleMb?: number },
+): string {
+  const head = ['step', 'seconds', 'rows', 'rows/s', 'baseline s', 'ratio'];
+  const body = steps.map((s) => [s.name, fmt(s.seconds, 2), fmt(s.rows), fmt(s.rowsPerSecond), fmt(s.baselineSeconds, 2), s.ratio === null ? '–' : `${s.ratio.toFixed(2)}×`]);
+  body.push(['total (job process, start to exit)', fmt(totals.totalSeconds, 2), '', '', '', '']);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const sep = widths.map((w) => '-'.repeat(w)).join('  ');
+  const out = [line(head), sep, ...body.slice(0, -1).map(line), sep, line(body[body.length - 1])];
+  out.push(`peak RSS, job process (Node.js + in-process DuckDB): ${fmt(totals.peakRssMb)} MB`);
+  if (totals.duckdbPeakMb !== undefined) {
+    out.push(
+      `peak RSS, DuckDB baseline process (same statements, own process): ${fmt(totals.duckdbPeakMb)} MB (${fmt(totals.duckdbIdleMb ?? 0)} MB before the first statement)`,
+    );
+  }
+  if (totals.postgresPeakMb !== undefined) out.push(`peak resident memory, PostgreSQL server during the run: ${fmt(totals.postgresPeakMb)} MB`);
+  return out.join('\n');
+}
