@@ -505,7 +505,7 @@ function joinedVisits(x: Ctx, part: Part, dups: boolean | undefined, columns: 'n
     `SELECT r2.*, ${inRange('r2."out_lat"', 'r2."out_lon"')} AS "out_ok", ${inRange('r2."in_lat"', 'r2."in_lon"')} AS "in_ok"\nFROM (${l2}) r2`;
   const pick = (out: string, inn: string, addr: string) =>
     `CASE WHEN r3."out_ok" THEN r3.${q(out)} WHEN r3."in_ok" THEN r3.${q(inn)} WHEN r3."addr_ok" THEN r3.${q(addr)} END`;
-  const bad = (text: string, ok: string) => `CASE WHEN TRIM(r3.${q(text)}) <> '' AND NOT r3.${q(ok)} THEN 1 ELSE 0 END`;
+  const bad = (text: string, ok: string) => `CASE WHEN r3.${q(text)} <> '' AND NOT r3.${q(ok)} THEN 1 ELSE 0 END`;
   return (
     `SELECT r3.*, ${pick('out_lat', 'in_lat', 'addr_lat')} AS "Latitude", ${pick('out_lon', 'in_lon', 'addr_lon')} AS "Longitude",\n` +
     `  ${bad('gps_out', 'out_ok')} + ${bad('gps_in', 'in_ok')} AS "gps_bad",\n` +
