@@ -73,7 +73,7 @@ export const UNCHANGED = '2026-01-01 06:00:00';
 
 function time(date: string, t: string | null | undefined): string | null {
   if (t === null || t === undefined) return null;
-  return /^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(t) ? `${date} ${t.length === 5 ? `${t}:00` : t}` : t;
+  return /^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(t) ? `${date.slice(0, 10)} ${t.length === 5 ? `${t}:00` : t}` : t;
 }
 
 export function caregiver(id: string, ssn: string | null, more: Row = {}): Row {
