@@ -34,7 +34,38 @@ function sslOption(mode: SslMode): pg.ClientConfig['ssl'] {
   }
 }
 
-async function connectClient(cfg: PostgresConfig, database: string, appName: string): Promise<pg.Client> {
+/**
+ * A client that survives losing its server. pg emits an 'error' event when the connection breaks
+ * while no query runs on it (the server stopped or restarted, the backend was terminated, the
+ * network dropped); without a listener Node.js ends the process on the spot, with a stack trace
+ * and no rollback bookkeeping, report or EXECUTION RESULT. Here the loss is recorded (and
+ * reported to `onLost`), and every later query fails with it: the run fails through its normal
+ * path with a message that says what happened.
+ */
+class TargetClient extends pg.Client {
+  lost: Error | undefined;
+
+  // pg's query() has many forms; all of them fail alike once the connection is gone.
+  override query(...args: any[]): any {
+    const lost = this.lost;
+    if (lost === undefined) return (super.query as (...a: unknown[]) => unknown).apply(this, args);
+    const err = new Error(`PostgreSQL connection lost: ${lost.message}`);
+    const first = args[0] as { submit?: unknown; handleError?: (e: Error, c: unknown) => void } | undefined;
+    if (first && typeof first.submit === 'function') {
+      // a Submittable (COPY streams): fails the way pg fails it, asynchronously
+      process.nextTick(() => first.handleError?.(err, (this as unknown as { connection: unknown }).connection));
+      return first;
+    }
+    const callback = args.find((a) => typeof a === 'function') as ((e: Error) => void) | undefined;
+    if (callback) {
+      process.nextTick(() => callback(err));
+      return undefined;
+    }
+    return Promise.reject(err);
+  }
+}
+
+async function connectClient(cfg: PostgresConfig, database: string, appName: string, onLost?: (err: Error) => void): Promise<pg.Client> {
   const base: pg.ClientConfig = {
     host: cfg.host,
     port: cfg.port,
@@ -44,16 +75,22 @@ async function connectClient(cfg: PostgresConfig, database: string, appName: str
     application_name: appName,
     connectionTimeoutMillis: 15_000,
   };
-  const client = new pg.Client({ ...base, ssl: sslOption(cfg.sslmode) });
-  try {
+  const open = async (ssl: pg.ClientConfig['ssl']): Promise<pg.Client> => {
+    const client = new TargetClient({ ...base, ssl });
+    client.on('error', (err: Error) => {
+      if (client.lost !== undefined) return;
+      client.lost = err;
+      onLost?.(err);
+    });
     await client.connect();
     return client;
+  };
+  try {
+    return await open(sslOption(cfg.sslmode));
   } catch (err) {
     // `prefer`: fall back to a plain connection when the server does not offer SSL.
     if (cfg.sslmode === 'prefer' && /does not support SSL/i.test(String((err as Error).message))) {
-      const plain = new pg.Client({ ...base, ssl: false });
-      await plain.connect();
-      return plain;
+      return open(false);
     }
     throw err;
   }
@@ -145,7 +182,7 @@ export async function openTarget(cfg: PostgresConfig, log: Logger): Promise<Targ
   }
   return {
     config: cfg,
-    connect: () => connectClient(cfg, cfg.database, 'conflict-updater'),
+    connect: () => connectClient(cfg, cfg.database, 'conflict-updater', (err) => log.warn(`PostgreSQL connection lost: ${err.message}`)),
     close: async () => {
       if (server) {
         await server.stop();
