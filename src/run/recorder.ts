@@ -1,5 +1,6 @@
 // What a run measures: each step's duration and row counts, and the statistics of sync.md.
 // Steps log their start and end (`Step 1 (delta_keys): 5.0s, 12,517,521 groups`).
+import { ConfigError, LockHeldError, StepError, StoppedError } from '../errors.js';
 import { formatCount, formatDuration, type Logger } from '../log.js';
 
 export interface StepRecord {
@@ -28,12 +29,18 @@ export class RunRecorder {
 
   /**
    * Time one step, logging its start and end. `count` turns the step's result into its row count
-   * and unit for the log line.
+   * and unit for the log line. A failure is rethrown as a StepError naming the step (unless it
+   * already names one, or decides the exit code itself), so the log says where a run failed.
    */
   async step<T>(name: string, fn: () => Promise<T>, count?: (result: T) => { rows: number; unit: string } | undefined): Promise<T> {
     this.log.info(`${name}: started`);
     const t0 = performance.now();
-    const result = await fn();
+    let result: T;
+    try {
+      result = await fn();
+    } catch (err) {
+      throw inStep(name, err);
+    }
     const seconds = (performance.now() - t0) / 1000;
     const c = count?.(result);
     this.steps.push({ name, seconds, rows: c?.rows, unit: c?.unit });
@@ -52,4 +59,10 @@ export class RunRecorder {
   add(name: string, value: number): void {
     this.stats[name] = (this.stats[name] ?? 0) + value;
   }
+}
+
+/** `err` as a StepError of `step`; errors that name a step already or set the exit code pass as they are. */
+export function inStep(step: string, err: unknown): unknown {
+  if (err instanceof StepError || err instanceof StoppedError || err instanceof LockHeldError || err instanceof ConfigError) return err;
+  return new StepError(step, err);
 }
