@@ -41,6 +41,19 @@ export function parseActions(list: string | undefined): string[] {
 }
 
 
+/**
+ * An error message on one line, for the log line, the Status line and the report: engines add
+ * lines (DuckDB and PostgreSQL quote the statement with a caret under the position); those go.
+ */
+export function oneLine(message: string): string {
+  return message
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^\^+$/.test(l) && !/^LINE \d+:/.test(l))
+    .join(' ')
+    .replace(/\s+/g, ' ');
+}
+
 function printResult(log: Logger, results: ActionResult[], status: string, totalMs: number, error?: string): void {
   const lines = ['EXECUTION RESULT', ...results.map((r) => `  ${r.name}: ${r.outcome}${r.outcome === 'not run' ? '' : ` (${formatDuration(r.ms)})`}`)];
   lines.push(`Status: ${status}${error ? ` (${error})` : ''}`, `Duration: ${formatDuration(totalMs)}`);
@@ -93,9 +106,10 @@ export async function runActions(list: string | undefined, env: Env, shutdown = 
     } catch (err) {
       failure = shutdown.stopped && !(err instanceof LockHeldError) ? new StoppedError() : err;
       const outcome = failure instanceof LockHeldError ? 'skipped' : failure instanceof StoppedError ? 'stopped' : 'failed';
-      results.push({ name, outcome, ms: Date.now() - t0, error: errorMessage(err) });
-      if (outcome === 'skipped') log.warn(`${name}: skipped: ${errorMessage(err)}`);
-      else log.error(`${name}: ${outcome}: ${errorMessage(err)}`);
+      const message = oneLine(errorMessage(err));
+      results.push({ name, outcome, ms: Date.now() - t0, error: message });
+      if (outcome === 'skipped') log.warn(`${name}: skipped: ${message}`);
+      else log.error(`${name}: ${outcome}: ${message}`);
       if (log.format === 'text' && config.logLevel === 'DEBUG' && err instanceof Error && err.stack) log.debug(err.stack);
     }
   }
@@ -103,7 +117,7 @@ export async function runActions(list: string | undefined, env: Env, shutdown = 
   const code = failure === undefined ? (shutdown.stopped ? EXIT.stopped : EXIT.ok) : exitCodeFor(failure);
   const status: RunEnd['status'] = code === EXIT.ok ? 'completed' : code === EXIT.skipped ? 'skipped' : code === EXIT.stopped ? 'stopped' : 'failed';
   const totalMs = Date.now() - started;
-  const error = failure === undefined ? undefined : errorMessage(failure);
+  const error = failure === undefined ? undefined : oneLine(errorMessage(failure));
   // Report, metrics line and email first, so the EXECUTION RESULT block stays the log's last lines.
   await finishRun(ctx, { results, status, exitCode: code, totalMs, error });
   printResult(log, results, status, totalMs, error);
