@@ -21,7 +21,7 @@ import { readReferenceData } from '../sync/reference.js';
 import { openTarget } from '../target/postgres.js';
 import { quoteIdent } from '../target/postgres.js';
 import { openWarehouse, type WarehouseSession } from '../warehouse/warehouse.js';
-import { jobEnv, programArgs, ROOT, type JobRunInput, type Program } from './job.js';
+import { duckdbPreload, jobEnv, programArgs, ROOT, type JobRunInput, type Program } from './job.js';
 import { procStatus } from './memory.js';
 
 export interface ExportFiles {
@@ -60,9 +60,9 @@ export async function duckdbBaseline(
   const env = jobEnv({ ...input, reportPath: '/dev/null', logPath: '/dev/null' });
   const spec: WorkerSpec = { env: env as Record<string, string | undefined>, exports: input.exports, out };
   await writeFile(input.specPath, JSON.stringify(spec));
-  const child = spawn(process.execPath, programArgs(program, ['bench', '--worker', 'duckdb-baseline', input.specPath]), {
+  const child = spawn(process.execPath, programArgs(program, ['bench', '--worker', 'duckdb-baseline', input.specPath], duckdbPreload(input.duckdb)), {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...(env.BENCH_DUCKDB_SETTINGS ? { BENCH_DUCKDB_SETTINGS: env.BENCH_DUCKDB_SETTINGS } : {}) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const code = await new Promise<number | null>((resolve, reject) => {

@@ -70,11 +70,12 @@ async function ensureWarehouse(opts: BenchOptions, dir: string): Promise<Warehou
   const manifestPath = join(dir, 'warehouse.json');
   const digest = generatorDigest();
   const m = readJson<WarehouseManifest>(manifestPath);
-  if (!opts.rebuild && m && existsSync(path) && m.asOf === opts.asOf && m.generator === digest) {
+  if (!opts.rebuild && m && existsSync(path) && m.asOf === opts.asOf) {
     say(`Warehouse: cached ${path} (${m.visits.toLocaleString('en-US')} visits, built ${m.builtAt})`);
+    // Regenerating costs minutes (prod): only on request.
+    if (m.generator !== digest) say('  note: src/generate changed since it was built; --rebuild generates it (and the prior state) again');
     return m;
   }
-  if (m && m.generator !== digest && !opts.rebuild) say('Warehouse: the generator changed since the cached one was built: rebuilding');
   for (const f of readdirSync(dir)) if (f.endsWith('.copy') || f.startsWith('warehouse.')) rmSync(join(dir, f), { force: true });
   say(`Warehouse: generating ${opts.profile} (seed ${opts.seed}, as of ${opts.asOf})`);
   const s = await generateWarehouse({ profile: opts.profile, seed: opts.seed, out: path, asOf: opts.asOf, onProgress: (msg) => say(`  ${msg}`) });
@@ -133,6 +134,7 @@ async function ensurePrior(
       reportPath: join(dir, 'runs', 'prior-first-run.json'),
       logPath: join(dir, 'runs', 'prior-first-run.log'),
       program,
+      duckdb: opts.duckdb,
     });
     if (first.exitCode !== 0) throw new Error(`the job's first run (building the prior state) failed with exit ${first.exitCode}: see ${first.logPath}`);
     const stats = firstRunStats(first);
@@ -175,13 +177,15 @@ export interface BenchResult {
   prior: PriorManifest;
   warehouse: WarehouseManifest;
   jobEnv: Record<string, string>;
+  duckdbSettings: Record<string, string>;
 }
 
 export async function runBench(opts: BenchOptions, program: Program): Promise<BenchResult> {
   const benchDir = join(ROOT, '.bench');
   const dir = join(benchDir, `${opts.profile}-s${opts.seed}`);
   mkdirSync(dir, { recursive: true });
-  say(`bench ${opts.profile} (seed ${opts.seed}, AS_OF ${opts.asOf}), program: ${program}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const extra = [...Object.entries(opts.duckdb).map(([k, v]) => `duckdb ${k}=${v}`), ...Object.entries(opts.jobEnv).map(([k, v]) => `${k}=${v}`)];
+  say(`bench ${opts.profile} (seed ${opts.seed}, AS_OF ${opts.asOf}), program: ${program}${extra.length ? `, ${extra.join(', ')}` : ''}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const wh = await ensureWarehouse(opts, dir);
   const server = await startBenchServer(benchDir, say);
   try {
@@ -196,7 +200,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         const exports: ExportFiles = { detected: join(dir, 'detected.copy'), groups: join(dir, 'groups.copy'), scope: join(dir, 'scope.copy') };
         say('Baseline: DuckDB, the same statements in a fresh session');
         duck = await duckdbBaseline(
-          { server, database: prior.database, duckdbPath, asOf: opts.asOf, program, env: opts.jobEnv, specPath: join(dir, 'runs', 'duckdb-baseline.json'), exports },
+          { server, database: prior.database, duckdbPath, asOf: opts.asOf, program, env: opts.jobEnv, duckdb: opts.duckdb, specPath: join(dir, 'runs', 'duckdb-baseline.json'), exports },
           program,
         );
         say(`  ${Object.entries(duck.seconds).map(([k, v]) => `${k} ${v.toFixed(2)}s`).join(', ')}; peak RSS ${duck.peakRssMb.toFixed(0)} MB`);
@@ -241,6 +245,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
           logPath: join(dir, 'runs', `${stamp}.log`),
           program,
           env: opts.jobEnv,
+          duckdb: opts.duckdb,
         });
         const pgLog = server.takeLog();
         if (opts.explainMs !== undefined) {
@@ -280,6 +285,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         prior,
         warehouse: wh,
         jobEnv: opts.jobEnv,
+        duckdbSettings: opts.duckdb,
       };
       say('');
       say(

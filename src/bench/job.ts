@@ -18,15 +18,22 @@ export const BIN = join(ROOT, 'bin', 'conflict-updater.js');
 /** How the job is started: the entry point (TypeScript sources through tsx in a checkout) or dist/. */
 export type Program = 'source' | 'dist';
 
-export function programArgs(program: Program, args: string[]): string[] {
-  if (program === 'source') return [BIN, ...args];
+/** `--import` of the preload that applies BENCH_DUCKDB_SETTINGS to every DuckDB instance. */
+export function duckdbPreload(settings: Readonly<Record<string, string>> | undefined): string[] {
+  if (!settings || Object.keys(settings).length === 0) return [];
+  // The sources' copy: the compiled program (dist/) has no .mjs files.
+  return ['--import', new URL(`file://${join(ROOT, 'src', 'bench', 'duckdbSettings.mjs')}`).href];
+}
+
+export function programArgs(program: Program, args: string[], preload: string[] = []): string[] {
+  if (program === 'source') return [...preload, BIN, ...args];
   const cli = join(ROOT, 'dist', 'cli.js');
   if (!existsSync(cli)) throw new Error(`no compiled program at ${cli}: run npm run build first`);
   // What bin/conflict-updater.js does in the container, without the source check.
   const code =
     `const { main } = await import(${JSON.stringify(new URL(`file://${cli}`).href)});` +
     `const c = await main(process.argv.slice(1)); process.stdout.write('', () => process.exit(c));`;
-  return ['--input-type=module', '-e', code, ...args];
+  return [...preload, '--input-type=module', '-e', code, ...args];
 }
 
 export interface JobRunInput {
@@ -40,6 +47,8 @@ export interface JobRunInput {
   readonly action?: string;
   /** Extra variables (BATCH_SIZE, LOG_LEVEL…), applied last. */
   readonly env?: Readonly<Record<string, string>>;
+  /** DuckDB settings for every instance the process creates (bench --duckdb). */
+  readonly duckdb?: Readonly<Record<string, string>>;
 }
 
 export interface JobRunResult {
@@ -71,6 +80,7 @@ export function jobEnv(input: JobRunInput): NodeJS.ProcessEnv {
     TIMEZONE: 'UTC',
     RUN_REPORT_PATH: input.reportPath,
     LOG_LEVEL: 'INFO',
+    ...(input.duckdb && Object.keys(input.duckdb).length ? { BENCH_DUCKDB_SETTINGS: JSON.stringify(input.duckdb) } : {}),
     ...(input.env ?? {}),
   };
 }
@@ -80,7 +90,7 @@ export async function runJob(input: JobRunInput): Promise<JobRunResult> {
   mkdirSync(dirname(input.reportPath), { recursive: true });
   const log = createWriteStream(input.logPath);
   const t0 = performance.now();
-  const child = spawn(process.execPath, programArgs(input.program, [input.action ?? 'task02_00_run_conflict_update']), {
+  const child = spawn(process.execPath, programArgs(input.program, [input.action ?? 'task02_00_run_conflict_update'], duckdbPreload(input.duckdb)), {
     cwd: ROOT,
     env: jobEnv(input),
     stdio: ['ignore', 'pipe', 'pipe'],

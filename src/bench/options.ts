@@ -25,21 +25,29 @@ export interface BenchOptions {
    * logged with its plan (auto_explain, EXPLAIN ANALYZE) into the run's directory.
    */
   readonly explainMs: number | undefined;
+  /** DuckDB settings (`--duckdb memory_limit=1GB`, repeatable) for the job's and the baseline's DuckDB. */
+  readonly duckdb: Readonly<Record<string, string>>;
 }
 
 /** The fixed run instant of the benchmark data (a Saturday mid-day, as the production run). */
 export const BENCH_AS_OF = '2026-02-14 12:00:00';
 
 export const BENCH_USAGE =
-  'usage: conflict-updater bench --profile small|medium|prod [--json FILE] [--seed N] [--rebuild] [--runs N] [--no-baseline] [--program source|dist] [--explain MS] [--env NAME=VALUE]…';
+  'usage: conflict-updater bench --profile small|medium|prod [--json FILE] [--seed N] [--rebuild] [--runs N] [--no-baseline] [--program source|dist] [--explain MS] [--duckdb NAME=VALUE]… [--env NAME=VALUE]…';
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
   // --env may repeat: collect it before the generic parser sees the rest.
   const jobEnv: Record<string, string> = {};
+  const duckdb: Record<string, string> = {};
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--env' || a.startsWith('--env=')) {
+    if (a === '--duckdb' || a.startsWith('--duckdb=')) {
+      const v = a === '--duckdb' ? argv[++i] : a.slice('--duckdb='.length);
+      const m = v === undefined ? null : /^([a-z_]+)=(.+)$/s.exec(v);
+      if (!m) throw new ConfigError(`--duckdb needs NAME=VALUE, a DuckDB setting (got "${v ?? ''}")`);
+      duckdb[m[1]] = m[2];
+    } else if (a === '--env' || a.startsWith('--env=')) {
       const v = a === '--env' ? argv[++i] : a.slice('--env='.length);
       const m = v === undefined ? null : /^([A-Z_][A-Z0-9_]*)=(.*)$/s.exec(v);
       if (!m) throw new ConfigError(`--env needs NAME=VALUE (got "${v ?? ''}")`);
@@ -72,6 +80,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   const explainMs = a.explain === undefined ? undefined : Number(a.explain);
   if (explainMs !== undefined && !(Number.isInteger(explainMs) && explainMs >= 0)) throw new ConfigError(`--explain needs milliseconds (got "${String(a.explain)}")`);
   return {
+    duckdb,
     explainMs,
     program,
     profile,
