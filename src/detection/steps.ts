@@ -583,8 +583,10 @@ function outputExpr(x: Ctx, defs: Record<string, BaseColumn>, col: { name: strin
       case 'AverageMilesPerHour':
         return `CAST(c."mph" AS ${d.doubleType})`;
       case 'ETATravelMinutes':
-        // Stored as an integer: rounded half away from zero (ROUND on both engines).
-        return `CAST(ROUND(c."eta", 0) AS INTEGER)`;
+        // Stored as an integer: rounded half away from zero (ROUND on both engines). Sent as a
+        // double, not cast to INTEGER here: an ETA beyond the column's range (an absurd MPH band)
+        // is then a rejected row (sync.md, "Invalid rows") instead of a failed DuckDB statement.
+        return `CAST(ROUND(c."eta", 0) AS ${d.doubleType})`;
       default:
         throw new Error(`detected column ${col.name}: unknown origin ${col.from}`);
     }
