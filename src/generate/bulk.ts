@@ -572,8 +572,9 @@ WITH g0 AS (
          ELSE ${pick(weighted<string>([['C', 965], ['U', 25], ['P', 10]], 200), (n) => `ri(${T.ST}, gid, k, ${n})`)}
     END AS st,
     grp_changed AND (k = 0 OR u01(${T.CV}, gid, k) < 0.85) AS changed_v,
-    ${numListLit(REGIONS.map((r) => r.lat))}[rr + 1] + (u01(${T.PLAT}, pat, 0) - 0.5) * 0.08 AS plat,
-    ${numListLit(REGIONS.map((r) => r.lon))}[rr + 1] + (u01(${T.PLON}, pat, 0) - 0.5) * 0.10 AS plon,
+    -- the patient's location (its current GPS address), where the caregiver calls in and out
+    ${patLat('pat', 'rr')} AS plat,
+    ${patLon('pat', 'rr')} AS plon,
     ri(${T.CT}, gid, k, 100) AS ctb,
     ri(${T.PY}, p * 4 + s, 0, ${spec.payers}) AS payer_i,
     ri(${T.CO}, p * 4 + s, 0, ${spec.contracts}) AS contract_i,
