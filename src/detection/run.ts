@@ -1,8 +1,7 @@
 // A detection run over one warehouse session: the statements of steps.ts, sent in order, each
 // step timed in the recorder, the big results streamed with back-pressure (detection.md).
-import { StepError } from '../errors.js';
 import { formatCount, formatDuration, type Logger } from '../log.js';
-import type { RunRecorder } from '../run/recorder.js';
+import { inStep as asStepError, type RunRecorder } from '../run/recorder.js';
 import type { WarehouseRow, WarehouseSession, WarehouseValue } from '../warehouse/warehouse.js';
 import { sqlDialect } from './dialect.js';
 import { clockStatement, detectionPlan, normaliseClock, parseAsOf, STEP, type DetectionPlan } from './steps.js';
@@ -25,11 +24,12 @@ function num(v: WarehouseValue | undefined): number {
   return n;
 }
 
+/** Runs `fn`; a failure names the step (StepError), as RunRecorder.step does. */
 async function inStep<T>(step: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw err instanceof StepError ? err : new StepError(step, err);
+    throw asStepError(step, err);
   }
 }
 
@@ -56,14 +56,14 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
     try {
       iterator = session.stream(s.sql, s.params, batchSize)[Symbol.asyncIterator]();
     } catch (err) {
-      throw new StepError(s.step, err);
+      throw asStepError(s.step, err);
     }
     for (;;) {
       let next: IteratorResult<WarehouseRow[]>;
       try {
         next = await iterator.next();
       } catch (err) {
-        throw new StepError(s.step, err);
+        throw asStepError(s.step, err);
       }
       if (next.done) return;
       onRows?.(next.value.length);
@@ -71,30 +71,32 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
     }
   }
 
+  async function resolveClock(): Promise<string> {
+    if (clock !== undefined) return clock;
+    return inStep(STEP.clock, async () => {
+      for (const s of d.sessionSetup) await session.execute(s);
+      const st = clockStatement(d, params.asOf);
+      let t: string;
+      if (st) {
+        const row = await queryOne(st);
+        const v = row.t;
+        if (typeof v !== 'string') throw new Error(`the clock query returned ${String(v)}`);
+        t = normaliseClock(v);
+      } else {
+        const parsed = parseAsOf(params.asOf as string);
+        t = (parsed as { naive: string }).naive;
+      }
+      clock = t;
+      log.info(`Clock T = ${t} (${params.asOf === undefined ? "the warehouse session's current time" : `AS_OF ${params.asOf}`})`, { clock: t });
+      return t;
+    });
+  }
+
   return {
-    async resolveClock(): Promise<string> {
-      if (clock !== undefined) return clock;
-      return inStep(STEP.clock, async () => {
-        for (const s of d.sessionSetup) await session.execute(s);
-        const st = clockStatement(d, params.asOf);
-        let t: string;
-        if (st) {
-          const row = await queryOne(st);
-          const v = row.t;
-          if (typeof v !== 'string') throw new Error(`the clock query returned ${String(v)}`);
-          t = normaliseClock(v);
-        } else {
-          const parsed = parseAsOf(params.asOf as string);
-          t = (parsed as { naive: string }).naive;
-        }
-        clock = t;
-        log.info(`Clock T = ${t} (${params.asOf === undefined ? "the warehouse session's current time" : `AS_OF ${params.asOf}`})`, { clock: t });
-        return t;
-      });
-    },
+    resolveClock,
 
     async prepare(): Promise<void> {
-      const T = clock ?? (await this.resolveClock());
+      const T = await resolveClock();
       const pl = detectionPlan(d, { ...params, clock: T, database: ctx.database, schema: ctx.schema });
       plan = pl;
       const ex = pl.excluded;

@@ -2,6 +2,20 @@
 // against the SqlDialect helpers; `detectionPlan` yields it for DuckDB or for Snowflake.
 // All relative times come from the run's clock T, inlined as literals (no now() in any step);
 // excluded SSNs and providers travel as data into temporary tables.
+//
+// The statements of a run, in order (detectionStatements):
+//   Session setup   DuckDB only: insertion order off, the written join order kept
+//   Clock           the session's local time, or AS_OF with an offset converted (none for a naive AS_OF)
+//   Step 0          cu_excluded_ssns, cu_excluded_providers: created, filled by insertRows
+//   Step 1          cu_delta_keys: affected (VisitDate, SSN) groups with their changed visits; stats
+//   Step 2a         cu_caregivers, cu_patients (with the chosen address), cu_payer_contracts
+//                   (deduplicated dimensions), cu_fact_dups; cu_base_visits part A (changed); stats
+//   Step 2b         cu_base_visits part B (unchanged visits of affected groups; comprehensive only); stats
+//   Affected groups stream [VisitDate, SSN]
+//   Scope visit ids stream [VisitID]
+//   Step 3          cu_conflict_pairs (narrow pairs, rules, values), cu_conflict_visits,
+//                   cu_conflict_facts, cu_visit_details (every base column of those visits only),
+//                   then the detected rows, streamed
 import { BASE_VISIT_COLUMNS, DETECTED_COLUMNS } from '../schema/columns.js';
 import type { Dialect } from '../warehouse/warehouse.js';
 import { q, sqlDialect, str, type SqlDialect } from './dialect.js';
@@ -107,7 +121,7 @@ const PATIENT_SORT: Record<string, string> = {
   PStatus: 'P_PStatus',
 };
 
-function dimensions(d: SqlDialect): Record<'cg' | 'pr' | 'o' | 'pat' | 'sc' | 'u', Dimension> {
+function dimensions(): Record<'cg' | 'pr' | 'o' | 'pat' | 'sc' | 'u', Dimension> {
   return {
     cg: {
       alias: 'cg',
@@ -458,7 +472,7 @@ function joinedVisits(x: Ctx, part: Part, dups: boolean | undefined, columns: 'n
   const { d } = x;
   const defs = baseColumnDefs(d);
   defs.is_delta = { expr: part === 'changed' ? 'true' : part === 'unchanged' ? 'false' : 'f."cv_is_delta"', kind: 'bool' };
-  const dims = dimensions(d);
+  const dims = dimensions();
   const wanted = (c: string) => defs[c].expr !== null && (columns === 'all' || NARROW_COLUMNS.includes(c));
   const raw = BASE_VISIT_COLUMNS.filter(wanted).map((c) => `${defs[c].expr} AS ${q(c)}`);
   const n = (a: string) => `COALESCE(${a}."n", 1)`;
@@ -764,7 +778,7 @@ export function detectionPlan(dialect: Dialect | SqlDialect, p: PlanParams): Det
   const partStats = (deltaValue: boolean) =>
     `SELECT COUNT(*) AS "rows", SUM(CASE WHEN COALESCE("IsMissed", false) THEN 0 ELSE 1 END) AS "candidates", ` +
     `SUM("src_rows" - 1) AS "dropped", SUM("gps_bad") AS "gps_bad" FROM ${TEMP.baseVisits} WHERE "is_delta" = ${deltaValue}`;
-  const dims = dimensions(d);
+  const dims = dimensions();
   const a = baseVisitsSelect(x, 'changed');
   const b = p.comprehensive ? baseVisitsSelect(x, 'unchanged') : undefined;
   const conflictVisits =

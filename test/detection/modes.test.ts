@@ -93,3 +93,23 @@ test('detectedRows streams in chunks of batchSize (DetectionRun contract)', asyn
     ['Step 0 (excluded_ssns)', 'Step 1 (delta_keys)', 'Step 2a (base_visits changed)', 'Step 2b (base_visits unchanged)', 'Step 3 (conflicts)'],
   );
 });
+
+test('a failing statement names its step in the error (operations.md, "Logs")', async () => {
+  const { createDetectionRun } = await import('../../src/detection/detection.js');
+  const { openDuckDb } = await import('../../src/warehouse/duckdb.js');
+  const { RunRecorder } = await import('../../src/run/recorder.js');
+  const { createLogger } = await import('../../src/log.js');
+  const { writeWarehouse, tempDir, params } = await import('./warehouse.js');
+  const path = await writeWarehouse(tempDir(), { visits: [at(1, 1)] });
+  const log = createLogger({ level: 'ERROR', out: { write: () => true } as unknown as NodeJS.WritableStream });
+  const session = await openDuckDb({ kind: 'duckdb', path, database: 'ANALYTICS', schema: 'BI' }, { timezone: 'UTC', log });
+  try {
+    // A schema that does not exist: Step 0 only creates temporary tables, Step 1 reads the fact table.
+    const run = createDetectionRun(session, params(), { database: 'ANALYTICS', schema: 'NOPE', recorder: new RunRecorder(log), log });
+    await run.resolveClock();
+    await assert.rejects(() => run.prepare(), (err: Error) => err.message.startsWith('Step 1 (delta_keys): '));
+    assert.throws(() => createDetectionRun(session, params({ extraDistancePer: Number.NaN }), { database: 'ANALYTICS', schema: 'BI', recorder: new RunRecorder(log), log }), /ExtraDistancePer/);
+  } finally {
+    await session.close();
+  }
+});
