@@ -3,7 +3,7 @@
 // /proc/<pid>/status (VmHWM) until it exits; the PostgreSQL server's resident memory is sampled
 // alongside. Steps, rows and statistics come from the run report.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,15 +25,53 @@ export function duckdbPreload(settings: Readonly<Record<string, string>> | undef
   return ['--import', new URL(`file://${join(ROOT, 'src', 'bench', 'duckdbSettings.mjs')}`).href];
 }
 
+/**
+ * Where `dist` runs from: the bench compiles the sources itself into .bench/dist (never a shared
+ * dist/ that may be stale), incrementally, before it runs anything (buildProgram).
+ */
+export const BENCH_DIST = join(ROOT, '.bench', 'dist');
+
 export function programArgs(program: Program, args: string[], preload: string[] = []): string[] {
   if (program === 'source') return [...preload, BIN, ...args];
-  const cli = join(ROOT, 'dist', 'cli.js');
-  if (!existsSync(cli)) throw new Error(`no compiled program at ${cli}: run npm run build first`);
+  const cli = join(BENCH_DIST, 'cli.js');
+  if (!existsSync(cli)) throw new Error(`no compiled program at ${cli}`);
   // What bin/conflict-updater.js does in the container, without the source check.
   const code =
     `const { main } = await import(${JSON.stringify(new URL(`file://${cli}`).href)});` +
     `const c = await main(process.argv.slice(1)); process.stdout.write('', () => process.exit(c));`;
   return [...preload, '--input-type=module', '-e', code, ...args];
+}
+
+/**
+ * Compile src/ into .bench/dist: each file transpiled on its own (esbuild, as tsx does at run time,
+ * ahead of time; under a second), else with tsc when esbuild is not installed. Types are not
+ * checked here (npm run typecheck is where they count).
+ */
+export async function buildProgram(log: (m: string) => void): Promise<void> {
+  const t0 = performance.now();
+  const srcDir = join(ROOT, 'src');
+  const files = readdirSync(srcDir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => join(srcDir, f));
+  let how: string;
+  try {
+    const esbuild = (await import('esbuild')) as typeof import('esbuild');
+    rmSync(BENCH_DIST, { recursive: true, force: true });
+    await esbuild.build({ entryPoints: files, outdir: BENCH_DIST, outbase: srcDir, format: 'esm', platform: 'node', target: 'node20', bundle: false, logLevel: 'error' });
+    how = 'esbuild';
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const child = spawn(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BENCH_DIST, '--sourceMap', 'false'], { cwd: ROOT, stdio: 'ignore' });
+    await new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', resolve);
+    });
+    how = 'tsc';
+  }
+  if (!existsSync(join(BENCH_DIST, 'cli.js'))) throw new Error(`compiling the program into ${BENCH_DIST} failed`);
+  // The files are ES modules by the repository's package.json ("type": "module"), two levels up.
+  log(`Program: ${files.length} files compiled into ${BENCH_DIST} by ${how} (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
 }
 
 export interface JobRunInput {
