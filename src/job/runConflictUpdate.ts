@@ -61,6 +61,7 @@ async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, 
   if ((await setInProgress(client, schema, 1)) === 0) log.warn(`${schema}.settings has no row: InProgressFlag not set`);
   let wh: WarehouseSession | undefined;
   let unhookWh: (() => void) | undefined;
+  let committed = false;
   try {
     const ref = await recorder.step('Reference data', () => readReferenceData(client, schema, log));
     shutdown.throwIfStopped();
@@ -121,11 +122,14 @@ async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, 
     shutdown.throwIfStopped();
 
     await sync.apply();
+    committed = true;
     await sync.dropTemp().catch(() => undefined);
     await setInProgress(client, schema, 0);
     logSummary(log, recorder);
   } catch (err) {
-    if (shutdown.stopped) log.warn('Stopped: the open transaction was rolled back, nothing was written');
+    // After the commit only the bookkeeping is left: the run's changes are in, whatever follows.
+    if (committed) log.warn(`The run's changes were committed before the ${shutdown.stopped ? 'stop' : 'failure'}`);
+    else if (shutdown.stopped) log.warn('Stopped: the open transaction was rolled back, nothing was written');
     await markFailed(target, client, schema, log);
     throw err;
   } finally {
