@@ -15,7 +15,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { uniqueSchema } from '../test/helpers/pg.js';
+import { quoteIdent } from '../src/target/postgres.js';
+import pg from 'pg';
+import { testPostgresUrl, uniqueSchema } from '../test/helpers/pg.js';
 import {
   blockWrites,
   businessChecksum,
@@ -188,5 +190,34 @@ describe('SIGTERM', () => {
     assert.match(r.stdout, /Sync: (update|repair conflict ids|insert): started/);
     assert.doesNotMatch(r.stdout, /Sync: commit: started/);
     assert.match(r.stdout, /PostgreSQL: running statement of backend \d+ cancelled/);
+  });
+
+  test('after the commit (the final InProgressFlag update waits on a row lock): the changes stay committed and the log says so', async () => {
+    const schema = uniqueSchema('sig_late');
+    schemas.push(schema);
+    await cloneSchema(seed, schema);
+    const job = startJob(jobEnv(schema, warehouse, T2));
+    // InProgressFlag = 1 is set before the reference data is read: from then on the row can be held.
+    await job.waitFor(/Reference data: started/);
+    const c = new pg.Client({ connectionString: testPostgresUrl().toString() });
+    await c.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query(`SELECT 1 FROM ${quoteIdent(schema)}."settings" FOR UPDATE`);
+      await job.waitFor(/Sync: commit: \d/);
+      await withClient((db) => until('the InProgressFlag update waiting on the row lock', async () => (await jobBackend(db, schema))?.wait === 'Lock'));
+      job.terminate();
+      await job.waitFor(/PostgreSQL: running statement of backend \d+ cancelled/);
+    } finally {
+      await c.query('ROLLBACK').catch(() => undefined);
+      await c.end();
+    }
+    const r = await job.done;
+    assert.equal(r.code, 143, show(r));
+    assert.ok(r.ms < 20_000);
+    assert.doesNotMatch(r.stdout, /nothing was written/, 'the log does not claim the committed changes away');
+    assert.match(r.stdout, /changes .*committed before the stop/);
+    assert.equal(await inProgressFlag(schema), 2);
+    assert.deepEqual(await businessChecksum(schema), control, 'the committed changes are the run\'s');
   });
 });
