@@ -143,6 +143,7 @@ async function markFailed(target: Target, client: pg.Client, schema: string, log
   try {
     await client.query('ROLLBACK').catch(() => undefined);
     await setInProgress(client, schema, 2);
+    log.info(`${schema}.settings: InProgressFlag = 2`);
     return;
   } catch {
     // a cancel may have hit this statement, or the connection is gone: try a fresh one
@@ -151,6 +152,7 @@ async function markFailed(target: Target, client: pg.Client, schema: string, log
     const c = await target.connect();
     try {
       await setInProgress(c, schema, 2);
+      log.info(`${schema}.settings: InProgressFlag = 2`);
     } finally {
       await c.end();
     }
