@@ -112,7 +112,10 @@ async function stopAndRecover(
   }
   assert.equal(r.code, 143, show(r));
   assert.ok(r.ms < 20_000, `exited ${r.ms} ms after SIGTERM`);
-  assert.match(r.stdout, /SIGTERM received/);
+  // what it did, in the log: the stop, the rollback, the flag
+  assert.match(r.stdout, /SIGTERM received: cancelling the running statement and rolling back/);
+  assert.match(r.stdout, /Stopped: the open transaction was rolled back, nothing was written/);
+  assert.match(r.stdout, /settings: InProgressFlag = 2/);
   assert.match(r.stdout, /Status: stopped/);
   assert.equal(r.report?.status, 'stopped');
   assert.deepEqual(await tablesChecksum(schema), before, 'conflictvisitmaps and conflicts are byte-for-byte as before');
