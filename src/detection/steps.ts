@@ -439,16 +439,23 @@ function patientsSelect(x: Ctx, dims: ReturnType<typeof dimensions>): string {
   );
 }
 
+/**
+ * Stands for a NULL id in the keys of cu_payer_contracts, so the fact joins it with a plain
+ * equality (hash-joinable everywhere; ids are UUID text, never this).
+ */
+const NULL_KEY = '<NULL>';
+const nullKey = (e: string) => `COALESCE(${e}, ${str(NULL_KEY)})`;
+
 /** Payer and contract of each (Payer Id, Contract Id) the fact names, deduplicated together. */
 function payerContractsSelect(x: Ctx): string {
   return (
-    `SELECT z."payer_id", z."contract_id", z."n", z."Contract", z."PayerState" FROM (` +
-    `SELECT k."payer_id", k."contract_id", COALESCE(py."Payer Name", ct."Contract Name") AS "Contract", py."Payer State" AS "PayerState", ` +
-    `COUNT(*) OVER (PARTITION BY k."payer_id", k."contract_id") AS "n", ` +
-    `ROW_NUMBER() OVER (PARTITION BY k."payer_id", k."contract_id" ORDER BY COALESCE(py."Payer Name", ct."Contract Name") ASC NULLS LAST, py."Payer State" ASC NULLS LAST) AS "rn" ` +
-    `FROM (SELECT DISTINCT f."Payer Id" AS "payer_id", f."Contract Id" AS "contract_id" FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} f) k ` +
-    `LEFT JOIN ${x.tbl('DIMPAYER')} py ON py."Payer Id" = k."payer_id" AND py."Is Active" = true AND py."Is Demo" = false ` +
-    `LEFT JOIN ${x.tbl('DIMCONTRACT')} ct ON ct."Contract Id" = k."contract_id" AND ct."Is Active" = true) z WHERE z."rn" = 1`
+    `SELECT z."payer_key", z."contract_key", z."n", z."Contract", z."PayerState" FROM (` +
+    `SELECT k."payer_key", k."contract_key", COALESCE(py."Payer Name", ct."Contract Name") AS "Contract", py."Payer State" AS "PayerState", ` +
+    `COUNT(*) OVER (PARTITION BY k."payer_key", k."contract_key") AS "n", ` +
+    `ROW_NUMBER() OVER (PARTITION BY k."payer_key", k."contract_key" ORDER BY COALESCE(py."Payer Name", ct."Contract Name") ASC NULLS LAST, py."Payer State" ASC NULLS LAST) AS "rn" ` +
+    `FROM (SELECT DISTINCT ${nullKey('f."Payer Id"')} AS "payer_key", ${nullKey('f."Contract Id"')} AS "contract_key" FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} f) k ` +
+    `LEFT JOIN ${x.tbl('DIMPAYER')} py ON py."Payer Id" = NULLIF(k."payer_key", ${str(NULL_KEY)}) AND py."Is Active" = true AND py."Is Demo" = false ` +
+    `LEFT JOIN ${x.tbl('DIMCONTRACT')} ct ON ct."Contract Id" = NULLIF(k."contract_key", ${str(NULL_KEY)}) AND ct."Is Active" = true) z WHERE z."rn" = 1`
   );
 }
 
@@ -508,7 +515,7 @@ function joinedVisits(x: Ctx, part: Part, dups: boolean | undefined, columns: 'n
     `LEFT JOIN (${countOnly(dedupDimension(x, dims.o))}) o ON o."key" = f."Office Id"\n` +
     `LEFT JOIN ${TEMP.patients} pp ON pp."key" = f."Provider Patient Id"\n` +
     `LEFT JOIN ${TEMP.patients} pa ON pa."key" = f."Payer Patient Id"\n` +
-    `LEFT JOIN (${countOnly(`SELECT * FROM ${TEMP.payerContracts}`)}) pc ON pc."payer_id" IS NOT DISTINCT FROM f."Payer Id" AND pc."contract_id" IS NOT DISTINCT FROM f."Contract Id"\n` +
+    `LEFT JOIN (${countOnly(`SELECT * FROM ${TEMP.payerContracts}`)}) pc ON pc."payer_key" = ${nullKey('f."Payer Id"')} AND pc."contract_key" = ${nullKey('f."Contract Id"')}\n` +
     `LEFT JOIN (${countOnly(dedupDimension(x, dims.sc))}) sc ON sc."key" = f."Service Code Id"\n` +
     `LEFT JOIN (${countOnly(dedupDimension(x, dims.u))}) u ON u."key" = f."Visit Updated User Id"`;
   // l2: parsed numbers; l3: which source is usable; l4: the chosen coordinates and codes.

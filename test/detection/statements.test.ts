@@ -169,3 +169,14 @@ describe('sql tool (operations.md: "sql --dialect snowflake|duckdb")', () => {
     assert.equal(bindForReading(`SELECT '[+-]?' || ?, "a?" FROM t WHERE x = ?`, ['o\'k', 3]), `SELECT '[+-]?' || 'o''k', "a?" FROM t WHERE x = 3`);
   });
 });
+
+test('every Snowflake statement parses (node-sql-parser, snowflake), insertRows bound with its sample row', async () => {
+  const { default: pkg } = await import('node-sql-parser');
+  const parser = new pkg.Parser();
+  for (const comprehensive of [true, false]) {
+    for (const s of detectionStatements('snowflake', base({ comprehensive, asOf: undefined }))) {
+      const sql = s.kind === 'insertRows' ? bindForReading(s.sql, s.data!.sample[0]) : s.sql;
+      assert.doesNotThrow(() => parser.astify(sql, { database: 'snowflake' }), `${s.step} (${s.kind})`);
+    }
+  }
+});
