@@ -263,13 +263,6 @@ export async function inProgressFlag(schema: string, url?: string): Promise<numb
   }, url);
 }
 
-export async function count(schema: string, table: string, where = 'true', url?: string): Promise<number> {
-  return withClient(async (c) => {
-    const r = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(schema)}.${quoteIdent(table)} WHERE ${where}`);
-    return Number(r.rows[0].n);
-  }, url);
-}
-
 /** The open conflicts (StatusFlag U/N or NULL): key, status, the seven flags; sorted. */
 export async function openConflicts(schema: string, url?: string): Promise<string[]> {
   return withClient(async (c) => {

@@ -62,17 +62,6 @@ export async function onWarehouse(path: string, statements: string[]): Promise<v
   }
 }
 
-export async function queryWarehouse(path: string, sql: string): Promise<Array<Record<string, unknown>>> {
-  const inst = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
-  const conn = await inst.connect();
-  try {
-    return (await conn.runAndReadAll(sql)).getRowObjectsJson() as Array<Record<string, unknown>>;
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
-}
-
 /** Write a synthetic warehouse file at `path` (which must not exist yet). */
 export async function writeSynthetic(path: string, o: SyntheticOptions): Promise<void> {
   const { caregivers: C, dates: D, visitsPerDay: K, providers: P } = o;
@@ -128,12 +117,6 @@ export async function writeSynthetic(path: string, o: SyntheticOptions): Promise
     conn.closeSync();
     inst.closeSync();
   }
-}
-
-/** The SQL that marks the visits selected by `where` (over n = visit number) as changed at `at`. */
-export function touch(where: string, at: string, set = ''): string {
-  return `UPDATE BI.FACTVISITCALLPERFORMANCE_CR SET ${set ? `${set}, ` : ''}"Visit Updated Timestamp" = TIMESTAMP '${at}'
-           WHERE ${where.replace(/\bn\b/g, '"Application Visit Id"')}`;
 }
 
 /** Visit numbers of the busy day start here; caregiver number BUSY_CAREGIVER. */
