@@ -173,6 +173,34 @@ export class ConflictSync {
   }
 
   /**
+   * COPY a stream of warehouse batches into a temporary table: `encode` turns a batch into COPY
+   * text (counting what it takes), `finish` yields what it held back. Between batches: a stop
+   * check and the progress line.
+   */
+  private copyBatches(
+    step: string,
+    copySql: string,
+    source: AsyncIterable<WarehouseRow[]>,
+    encode: (batch: WarehouseRow[]) => string,
+    counted: () => number,
+    finish?: () => string,
+  ): Promise<number> {
+    const tick = this.progress(step);
+    const shutdown = this.opts.shutdown;
+    async function* gen(): AsyncGenerator<string> {
+      for await (const batch of source) {
+        shutdown?.throwIfStopped();
+        const chunk = encode(batch);
+        tick(counted());
+        if (chunk) yield chunk;
+      }
+      const last = finish?.();
+      if (last) yield last;
+    }
+    return copyIn(this.client, copySql, gen());
+  }
+
+  /**
    * Affected groups [VisitDate, SSN] → cu_groups, compactly: consecutive rows of one SSN share a
    * line (ssn, dates[]), so a stream ordered by SSN moves one line per SSN.
    */
@@ -181,40 +209,32 @@ export class ConflictSync {
     const lines = await this.opts.recorder.step(
       step,
       async () => {
-        const tick = this.progress(step);
-        const self = this;
         let rows = 0;
-        async function* gen(): AsyncGenerator<string> {
-          let ssn: string | null = null;
-          let dates: string[] = [];
-          const flush = (): string => {
-            const line = ssn === null || dates.length === 0 ? '' : `${copyField(ssn)}\t{${dates.join(',')}}\n`;
-            dates = [];
-            return line;
-          };
-          for await (const batch of source) {
-            self.opts.shutdown?.throwIfStopped();
-            let chunk = '';
-            for (const row of batch) {
-              const [date, s] = row;
-              if (s === null || s === undefined || date === null || date === undefined) continue;
-              const d = String(date).slice(0, 10);
-              if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new Error(`affected group with an invalid VisitDate: ${String(date)}`);
-              const key = String(s);
-              if (key !== ssn || dates.length >= MAX_DATES_PER_LINE) {
-                chunk += flush();
-                ssn = key;
-              }
-              dates.push(d);
-              rows++;
+        let ssn: string | null = null;
+        let dates: string[] = [];
+        const flush = (): string => {
+          const line = ssn === null || dates.length === 0 ? '' : `${copyField(ssn)}\t{${dates.join(',')}}\n`;
+          dates = [];
+          return line;
+        };
+        const encode = (batch: WarehouseRow[]): string => {
+          let chunk = '';
+          for (const row of batch) {
+            const [date, s] = row;
+            if (s === null || s === undefined || date === null || date === undefined) continue;
+            const d = String(date).slice(0, 10);
+            if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new Error(`affected group with an invalid VisitDate: ${String(date)}`);
+            const key = String(s);
+            if (key !== ssn || dates.length >= MAX_DATES_PER_LINE) {
+              chunk += flush();
+              ssn = key;
             }
-            tick(rows);
-            if (chunk) yield chunk;
+            dates.push(d);
+            rows++;
           }
-          const last = flush();
-          if (last) yield last;
-        }
-        const n = await copyIn(this.client, `COPY ${TEMP.groups} (ssn, dates) FROM STDIN`, gen());
+          return chunk;
+        };
+        const n = await this.copyBatches(step, `COPY ${TEMP.groups} (ssn, dates) FROM STDIN`, source, encode, () => rows, flush);
         this.stats.affectedGroups = rows;
         // No index: the resolve statement hash-joins it on the SSN.
         await this.sql(`ANALYZE ${TEMP.groups}`);
@@ -234,29 +254,23 @@ export class ConflictSync {
     const n = await this.opts.recorder.step(
       step,
       async () => {
-        const tick = this.progress(step);
-        const self = this;
         let rows = 0;
-        async function* gen(): AsyncGenerator<string> {
-          for await (const batch of source) {
-            self.opts.shutdown?.throwIfStopped();
-            let chunk = '';
-            for (const row of batch) {
-              const id = row[0];
-              // Detection sends valid UUIDs; a cheap shape check keeps anything else out of the
-              // COPY (PostgreSQL's uuid input checks the digits and ignores case).
-              if (typeof id !== 'string' || !looksLikeUuid(id)) {
-                skipped++;
-                continue;
-              }
-              chunk += id + '\n';
-              rows++;
+        const encode = (batch: WarehouseRow[]): string => {
+          let chunk = '';
+          for (const row of batch) {
+            const id = row[0];
+            // Detection sends valid UUIDs; a cheap shape check keeps anything else out of the
+            // COPY (PostgreSQL's uuid input checks the digits and ignores case).
+            if (typeof id !== 'string' || !looksLikeUuid(id)) {
+              skipped++;
+              continue;
             }
-            tick(rows);
-            if (chunk) yield chunk;
+            chunk += id + '\n';
+            rows++;
           }
-        }
-        const count = await copyIn(this.client, `COPY ${TEMP.scope} (id) FROM STDIN`, gen());
+          return chunk;
+        };
+        const count = await this.copyBatches(step, `COPY ${TEMP.scope} (id) FROM STDIN`, source, encode, () => rows);
         // No index: the resolve statement hash-joins it (an index build would cost as much as the COPY).
         await this.sql(`ANALYZE ${TEMP.scope}`);
         return count;
@@ -277,22 +291,16 @@ export class ConflictSync {
     const n = await this.opts.recorder.step(
       step,
       async () => {
-        const tick = this.progress(step);
-        const self = this;
         let rn = 0;
-        async function* gen(): AsyncGenerator<string> {
-          for await (const batch of source) {
-            self.opts.shutdown?.throwIfStopped();
-            let chunk = '';
-            for (const row of batch) {
-              if (row.length !== width) throw new Error(`a detected row has ${row.length} values, expected ${width} (DETECTED_COLUMNS)`);
-              chunk += `${++rn}\t${vouch(row) ? 't' : 'f'}\t${copyLine(row)}`;
-            }
-            tick(rn);
-            if (chunk) yield chunk;
+        const encode = (batch: WarehouseRow[]): string => {
+          let chunk = '';
+          for (const row of batch) {
+            if (row.length !== width) throw new Error(`a detected row has ${row.length} values, expected ${width} (DETECTED_COLUMNS)`);
+            chunk += `${++rn}\t${vouch(row) ? 't' : 'f'}\t${copyLine(row)}`;
           }
-        }
-        return copyIn(this.client, `COPY ${TEMP.stage} FROM STDIN`, gen());
+          return chunk;
+        };
+        return this.copyBatches(step, `COPY ${TEMP.stage} FROM STDIN`, source, encode, () => rn);
       },
       (count) => ({ rows: count, unit: 'detected rows' }),
     );
