@@ -74,7 +74,7 @@ function chunkRows(chunk: DuckDBDataChunk): WarehouseRow[] {
 /** How often a stop repeats the interrupt while a statement runs (one sent while DuckDB prepares a statement can be lost). */
 const INTERRUPT_REPEAT_MS = 100;
 
-class DuckDbSession implements WarehouseSession {
+export class DuckDbSession implements WarehouseSession {
   readonly dialect = 'duckdb' as const;
   /** Set by cancel(): the run is stopping, no new statement starts. */
   private cancelled = false;
@@ -119,34 +119,55 @@ class DuckDbSession implements WarehouseSession {
   }
 
   async *stream(sql: string, params: readonly SqlParam[], batchSize: number): AsyncIterable<WarehouseRow[]> {
+    for await (const batch of this.batches(sql, params, batchSize, false)) yield batch as WarehouseRow[];
+  }
+
+  /**
+   * The same batches as stream(), each as the JSON text of its rows (an array of arrays): what the
+   * process that hosts this session (duckdbProcess.ts) sends on, without parsing JSON-transported
+   * rows only to write them out again.
+   */
+  async *streamJson(sql: string, params: readonly SqlParam[], batchSize: number): AsyncIterable<string> {
+    for await (const batch of this.batches(sql, params, batchSize, true)) yield batch as string;
+  }
+
+  private async *batches(sql: string, params: readonly SqlParam[], batchSize: number, asJson: boolean): AsyncIterable<WarehouseRow[] | string> {
     this.refuseIfCancelled();
     // An open stream counts as running until its last chunk (or its consumer stops).
     this.inflight++;
     try {
       const json = await this.jsonTransport(sql);
       const result = await this.conn.stream(json ?? sql, params.length ? (params as DuckDBValue[]) : undefined);
-      let batch: WarehouseRow[] = [];
+      // Rows (or, asJson, their JSON texts) of the batch being filled.
+      let batch: Array<WarehouseRow | string> = [];
+      const flush = (): WarehouseRow[] | string => {
+        // JSON-transported rows are JSON texts already; the others are stringified as one array.
+        const out = asJson ? (json ? `[${(batch as string[]).join(',')}]` : JSON.stringify(batch)) : (batch as WarehouseRow[]);
+        batch = [];
+        return out;
+      };
       for (;;) {
         this.refuseIfCancelled();
         const chunk = await result.fetchChunk();
         if (!chunk || chunk.rowCount === 0) break;
-        let rows: WarehouseRow[];
+        const n = chunk.rowCount;
+        let rows: Array<WarehouseRow | string>;
         if (json) {
           const vector = chunk.getColumnVector(0);
-          rows = new Array(chunk.rowCount);
-          for (let j = 0; j < rows.length; j++) rows[j] = JSON.parse(vector.getItem(j) as string) as WarehouseRow;
+          rows = new Array(n);
+          for (let j = 0; j < n; j++) {
+            const text = vector.getItem(j) as string;
+            rows[j] = asJson ? text : (JSON.parse(text) as WarehouseRow);
+          }
         } else {
           rows = chunkRows(chunk);
         }
         for (const row of rows) {
           batch.push(row);
-          if (batch.length >= batchSize) {
-            yield batch;
-            batch = [];
-          }
+          if (batch.length >= batchSize) yield flush();
         }
       }
-      if (batch.length) yield batch;
+      if (batch.length) yield flush();
     } finally {
       this.inflight--;
     }
@@ -213,7 +234,7 @@ class DuckDbSession implements WarehouseSession {
   }
 }
 
-export async function openDuckDb(config: DuckDbConfig, opts: OpenWarehouseOptions): Promise<WarehouseSession> {
+export async function openDuckDb(config: DuckDbConfig, opts: OpenWarehouseOptions): Promise<DuckDbSession> {
   if (!existsSync(config.path)) {
     throw new ConfigError(
       `DUCKDB_PATH: no DuckDB warehouse at ${config.path} (generate one with: npx conflict-updater generate --profile small --out ${config.path})`,

@@ -45,8 +45,9 @@ export interface OpenWarehouseOptions {
 
 export async function openWarehouse(config: WarehouseConfig, opts: OpenWarehouseOptions): Promise<WarehouseSession> {
   if (config.kind === 'duckdb') {
-    const { openDuckDb } = await import('./duckdb.js');
-    return openDuckDb(config, opts);
+    // In a process of its own: DuckDB's memory is the warehouse's, not the job's (duckdbProcess.ts).
+    const { openDuckDbProcess } = await import('./duckdbProcess.js');
+    return openDuckDbProcess(config, opts);
   }
   const { openSnowflake } = await import('./snowflake.js');
   return openSnowflake(config, opts);

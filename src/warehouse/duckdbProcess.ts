@@ -1,0 +1,154 @@
+// The local warehouse in a process of its own. DuckDB works in the memory of the process that
+// loads it: a run over a production-sized warehouse needs gigabytes there, which would count as
+// the job's memory although, in production, the warehouse (Snowflake) is another machine. So the
+// job talks to DuckDB the way it talks to Snowflake: through a session whose engine runs
+// elsewhere, here a child process (duckdbChild.ts) reached over IPC. The job process keeps only
+// the batch it is working on (operations.md: memory flat; performance.md: the job's peak RSS with
+// DuckDB measured separately).
+//
+// Protocol (advanced serialization): requests { id, op, … } answered by { id, ok, value | error };
+// a stream answers each `next` with one batch as JSON text ({ id, ok, value: text | null at the end }),
+// fetching the following batch meanwhile (one batch ahead, so DuckDB and the job overlap).
+import { fork, type ChildProcess } from 'node:child_process';
+import type { DuckDbConfig } from '../config/config.js';
+import { ConfigError } from '../errors.js';
+import type { OpenWarehouseOptions, SqlParam, WarehouseRow, WarehouseSession } from './warehouse.js';
+
+export interface DuckDbRequest {
+  id: number;
+  op: 'open' | 'version' | 'execute' | 'query' | 'stream' | 'next' | 'end' | 'insertRows' | 'cancel' | 'close';
+  [k: string]: unknown;
+}
+
+export interface DuckDbReply {
+  id: number;
+  ok: boolean;
+  value?: unknown;
+  error?: { name: string; message: string };
+}
+
+/** How long close() waits for the child to leave before killing it. */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+function childEntry(): { module: string; execArgv: string[] } {
+  const self = import.meta.url;
+  // From the TypeScript sources (tsx) the child needs the same loader; compiled, plain node.
+  if (self.endsWith('.ts')) {
+    return { module: new URL('./duckdbChild.ts', self).pathname, execArgv: ['--import', import.meta.resolve('tsx')] };
+  }
+  return { module: new URL('./duckdbChild.js', self).pathname, execArgv: [] };
+}
+
+class DuckDbProcessSession implements WarehouseSession {
+  readonly dialect = 'duckdb' as const;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private exited: Error | undefined;
+
+  constructor(private readonly child: ChildProcess) {
+    child.on('message', (m: DuckDbReply) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(toError(m.error));
+    });
+    child.on('exit', (code, signal) => {
+      this.exited = new Error(`the DuckDB process ended (${signal ?? `exit ${code}`})`);
+      for (const p of this.pending.values()) p.reject(this.exited);
+      this.pending.clear();
+    });
+  }
+
+  /** The child's pid (the benchmark measures its memory). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  request<T>(op: DuckDbRequest['op'], fields: Record<string, unknown> = {}): Promise<T> {
+    if (this.exited) return Promise.reject(this.exited);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ id, op, ...fields } satisfies DuckDbRequest, (err) => {
+        if (err && this.pending.delete(id)) reject(err);
+      });
+    });
+  }
+
+  version(): Promise<string> {
+    return this.request('version');
+  }
+
+  execute(sql: string, params: readonly SqlParam[] = []): Promise<number | undefined> {
+    return this.request('execute', { sql, params });
+  }
+
+  query(sql: string, params: readonly SqlParam[] = []): Promise<Array<Record<string, SqlParam>>> {
+    return this.request('query', { sql, params });
+  }
+
+  async *stream(sql: string, params: readonly SqlParam[], batchSize: number): AsyncIterable<WarehouseRow[]> {
+    const sid = await this.request<number>('stream', { sql, params, batchSize });
+    let done = false;
+    try {
+      for (;;) {
+        const text = await this.request<string | null>('next', { sid });
+        if (text === null) {
+          done = true;
+          return;
+        }
+        yield JSON.parse(text) as WarehouseRow[];
+      }
+    } finally {
+      // The consumer stopped early (or failed): let the child drop the stream.
+      if (!done && !this.exited) await this.request('end', { sid }).catch(() => undefined);
+    }
+  }
+
+  insertRows(table: string, columns: readonly string[], rows: readonly SqlParam[][]): Promise<void> {
+    return this.request('insertRows', { table, columns, rows });
+  }
+
+  async cancel(): Promise<void> {
+    if (this.exited) return;
+    await this.request('cancel');
+  }
+
+  async close(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    await this.request('close').catch(() => undefined);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), CLOSE_TIMEOUT_MS);
+    await gone;
+    clearTimeout(timer);
+  }
+}
+
+function toError(e: DuckDbReply['error']): Error {
+  if (e?.name === 'ConfigError') return new ConfigError(e.message);
+  const err = new Error(e?.message ?? 'DuckDB process error');
+  if (e && e.name !== 'Error') err.name = e.name;
+  return err;
+}
+
+/** A DuckDB session hosted by a child process; same behaviour as openDuckDb's, memory apart. */
+export async function openDuckDbProcess(config: DuckDbConfig, opts: OpenWarehouseOptions): Promise<WarehouseSession> {
+  const entry = childEntry();
+  const child = fork(entry.module, [], {
+    execArgv: entry.execArgv,
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  // A stop (SIGTERM to the job) is handled by the job, which cancels and closes this session: the
+  // child must not take the signal itself. Its own process group would do, but the IPC channel
+  // already ends it when the job goes away (duckdbChild.ts).
+  const session = new DuckDbProcessSession(child);
+  try {
+    await session.request('open', { config, timezone: opts.timezone ?? null });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return session;
+}
