@@ -20,7 +20,8 @@ import { copyLine } from '../sync/copy.js';
 import { readReferenceData } from '../sync/reference.js';
 import { openTarget } from '../target/postgres.js';
 import { quoteIdent } from '../target/postgres.js';
-import { openWarehouse, type WarehouseSession } from '../warehouse/warehouse.js';
+import { openDuckDb } from '../warehouse/duckdb.js';
+import type { WarehouseSession } from '../warehouse/warehouse.js';
 import { duckdbPreload, jobEnv, programArgs, ROOT, type JobRunInput, type Program } from './job.js';
 import { procStatus } from './memory.js';
 
@@ -124,7 +125,8 @@ export async function duckdbBaselineWorker(specPath: string): Promise<number> {
     extraDistancePer: ref.extraDistancePer,
   });
   const idleRssMb = procStatus(process.pid)?.rssMb ?? 0;
-  const session = await openWarehouse(config.warehouse, { timezone: config.timezone, log });
+  // In this process (not openWarehouse's child process): its peak RSS is DuckDB's.
+  const session = await openDuckDb(config.warehouse, { timezone: config.timezone, log });
   const seconds: Record<string, number> = {};
   const rows: Record<string, number> = {};
   const streams: Statement[] = [];

@@ -168,10 +168,12 @@ export interface BenchResult {
   /** Peak RSS of the job process in that run, MB. */
   peakRssMb: number;
   postgresPeakMb: number | null;
+  /** Peak RSS of the job's DuckDB process (duckdbProcess.ts), MB. */
+  duckdbPeakMb: number | null;
   duckdbBaselinePeakMb: number | null;
   steps: StepResult[];
   statistics: Record<string, number>;
-  runs: Array<{ totalSeconds: number; peakRssMb: number; reportSeconds: number | null; loadavg: number[] }>;
+  runs: Array<{ totalSeconds: number; peakRssMb: number; duckdbPeakMb: number; reportSeconds: number | null; loadavg: number[] }>;
   medianSeconds: number;
   baselines: { duckdb: DuckDbBaseline | null; postgres: PostgresBaseline | null };
   prior: PriorManifest;
@@ -255,7 +257,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
           say(`  PostgreSQL statements ≥ ${opts.explainMs} ms with their plans: ${path}`);
         }
         if (r.exitCode !== 0) throw new Error(`the job failed with exit ${r.exitCode}: see ${r.logPath}`);
-        say(`  ${r.wallSeconds.toFixed(2)}s, peak RSS ${r.peakRssMb.toFixed(0)} MB (log ${r.logPath})`);
+        say(`  ${r.wallSeconds.toFixed(2)}s, peak RSS ${r.peakRssMb.toFixed(0)} MB${r.childPeakRssMb > 0 ? `, its DuckDB process ${r.childPeakRssMb.toFixed(0)} MB` : ''} (log ${r.logPath})`);
         runs.push(r);
       }
       await dropDatabase(admin, runDb);
@@ -272,12 +274,14 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         totalSeconds: round(best.wallSeconds, 3),
         peakRssMb: round(best.peakRssMb, 1),
         postgresPeakMb: best.postgresPeakMb === undefined ? null : round(best.postgresPeakMb, 1),
+        duckdbPeakMb: best.childPeakRssMb > 0 ? round(best.childPeakRssMb, 1) : null,
         duckdbBaselinePeakMb: duck ? round(duck.peakRssMb, 1) : null,
         steps,
         statistics: best.report?.statistics ?? {},
         runs: runs.map((r, i) => ({
           totalSeconds: round(r.wallSeconds, 3),
           peakRssMb: round(r.peakRssMb, 1),
+          duckdbPeakMb: round(r.childPeakRssMb, 1),
           reportSeconds: r.report?.durationSeconds ?? null,
           loadavg: loads[i],
         })),
@@ -299,6 +303,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
           jobSeconds: best.report?.durationSeconds ?? best.wallSeconds,
           peakRssMb: best.peakRssMb,
           postgresPeakMb: best.postgresPeakMb,
+          jobDuckdbPeakMb: best.childPeakRssMb > 0 ? best.childPeakRssMb : undefined,
           duckdbPeakMb: duck?.peakRssMb,
           duckdbIdleMb: duck?.idleRssMb,
         }),

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunReport } from '../report/report.js';
-import { PeakSampler, postgresResidentMb, procStatus } from './memory.js';
+import { childPids, PeakSampler, postgresResidentMb, procStatus } from './memory.js';
 import type { BenchServer } from './server.js';
 
 /** The repository root (src/bench/ or dist/bench/ are two levels down). */
@@ -95,6 +95,8 @@ export interface JobRunResult {
   readonly wallSeconds: number;
   /** Peak RSS of the job process (VmHWM), MB. */
   readonly peakRssMb: number;
+  /** Peak RSS of the job's child processes (the DuckDB process, duckdbProcess.ts), MB; 0: none. */
+  readonly childPeakRssMb: number;
   /** Peak resident memory of the PostgreSQL server during the run, MB (undefined: not local). */
   readonly postgresPeakMb: number | undefined;
   readonly report: RunReport | undefined;
@@ -140,6 +142,16 @@ export async function runJob(input: JobRunInput): Promise<JobRunResult> {
     if (s) hwm = Math.max(hwm, s.hwmMb);
     return s?.hwmMb;
   }, 50);
+  // The DuckDB process the job starts: its VmHWM, read while it lives.
+  const childHwm = new Map<number, number>();
+  const children = new PeakSampler(() => {
+    if (pid === undefined) return undefined;
+    for (const c of childPids(pid)) {
+      const st = procStatus(c);
+      if (st) childHwm.set(c, Math.max(childHwm.get(c) ?? 0, st.hwmMb));
+    }
+    return Math.max(0, ...childHwm.values());
+  }, 100);
   const pm = input.server.postmasterPid;
   const pgPeak = pm === undefined ? undefined : new PeakSampler(() => postgresResidentMb(pm), 200);
   child.stdout.pipe(log, { end: false });
@@ -154,6 +166,7 @@ export async function runJob(input: JobRunInput): Promise<JobRunResult> {
   const wallSeconds = (performance.now() - t0) / 1000;
   const peakRssMb = Math.max(hwm, job.stop());
   const postgresPeakMb = pgPeak?.stop();
+  const childPeakRssMb = children.stop();
   await new Promise<void>((resolve) => log.end(resolve));
   let report: RunReport | undefined;
   try {
@@ -161,5 +174,5 @@ export async function runJob(input: JobRunInput): Promise<JobRunResult> {
   } catch {
     report = undefined;
   }
-  return { exitCode, wallSeconds, peakRssMb, postgresPeakMb, report, logPath: input.logPath };
+  return { exitCode, wallSeconds, peakRssMb, childPeakRssMb, postgresPeakMb, report, logPath: input.logPath };
 }

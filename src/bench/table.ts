@@ -69,7 +69,16 @@ const fmt = (n: number | null, digits = 0) =>
 /** Plain-text table, one row per step, then the total and memory lines. */
 export function renderTable(
   steps: readonly StepResult[],
-  totals: { totalSeconds: number; jobSeconds: number; peakRssMb: number; postgresPeakMb?: number; duckdbPeakMb?: number; duckdbIdleMb?: number },
+  totals: {
+    totalSeconds: number;
+    jobSeconds: number;
+    peakRssMb: number;
+    postgresPeakMb?: number;
+    /** The job's own DuckDB process (undefined: DuckDB ran inside the job process). */
+    jobDuckdbPeakMb?: number;
+    duckdbPeakMb?: number;
+    duckdbIdleMb?: number;
+  },
 ): string {
   const head = ['step', 'seconds', 'rows', 'rows/s', 'baseline s', 'ratio'];
   const body = steps.map((s) => [s.name, fmt(s.seconds, 2), fmt(s.rows), fmt(s.rowsPerSecond), fmt(s.baselineSeconds, 2), s.ratio === null ? '–' : `${s.ratio.toFixed(2)}×`]);
@@ -78,7 +87,12 @@ export function renderTable(
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const sep = widths.map((w) => '-'.repeat(w)).join('  ');
   const out = [line(head), sep, ...body.slice(0, -1).map(line), sep, line(body[body.length - 1])];
-  out.push(`peak RSS, job process (Node.js + in-process DuckDB): ${fmt(totals.peakRssMb)} MB`);
+  if (totals.jobDuckdbPeakMb !== undefined) {
+    out.push(`peak RSS, job process: ${fmt(totals.peakRssMb)} MB`);
+    out.push(`peak RSS, the job's DuckDB process (the warehouse): ${fmt(totals.jobDuckdbPeakMb)} MB`);
+  } else {
+    out.push(`peak RSS, job process (Node.js + in-process DuckDB): ${fmt(totals.peakRssMb)} MB`);
+  }
   if (totals.duckdbPeakMb !== undefined) {
     out.push(
       `peak RSS, DuckDB baseline process (same statements, own process): ${fmt(totals.duckdbPeakMb)} MB (${fmt(totals.duckdbIdleMb ?? 0)} MB before the first statement)`,
