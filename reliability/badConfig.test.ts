@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from '../test/helpers/cli.js';
+import { runProgram as runCli } from './helpers/job.js';
 
 let server: Server;
 let port = 0;

@@ -115,9 +115,9 @@ export interface Job {
   readonly done: Promise<JobResult>;
 }
 
-/** Start the program with `env` (a clean environment: PATH and HOME plus `env`). */
-export function startJob(env: Env, opts: { timeoutMs?: number } = {}): Job {
-  const child = spawn(process.execPath, programArgs(), { cwd: ROOT, env: cleanEnv(env) });
+/** Start the program with `env` (a clean environment: PATH and HOME plus `env`) and `args`. */
+export function startJob(env: Env, opts: { timeoutMs?: number; args?: string[] } = {}): Job {
+  const child = spawn(process.execPath, [...programArgs(), ...(opts.args ?? [])], { cwd: ROOT, env: cleanEnv(env) });
   const lines: string[] = [];
   let stdout = '';
   let stderr = '';
@@ -194,8 +194,13 @@ export function startJob(env: Env, opts: { timeoutMs?: number } = {}): Job {
   };
 }
 
-export async function runJob(env: Env, opts: { timeoutMs?: number } = {}): Promise<JobResult> {
+export async function runJob(env: Env, opts: { timeoutMs?: number; args?: string[] } = {}): Promise<JobResult> {
   return startJob(env, opts).done;
+}
+
+/** The program with `args` and `env`, as test/helpers/cli.ts runCli runs it (compiled, see programArgs). */
+export async function runProgram(args: string[], env: Env, opts: { timeoutMs?: number } = {}): Promise<JobResult> {
+  return startJob(env, { ...opts, args }).done;
 }
 
 /** `r` as a message for a failed assertion: exit code and the log. */
