@@ -21,8 +21,7 @@ export type Program = 'source' | 'dist';
 /** `--import` of the preload that applies BENCH_DUCKDB_SETTINGS to every DuckDB instance. */
 export function duckdbPreload(settings: Readonly<Record<string, string>> | undefined): string[] {
   if (!settings || Object.keys(settings).length === 0) return [];
-  // The sources' copy: the compiled program (dist/) has no .mjs files.
-  return ['--import', new URL(`file://${join(ROOT, 'src', 'bench', 'duckdbSettings.mjs')}`).href];
+  return ['--import', new URL(`file://${join(ROOT, 'scripts', 'bench-duckdb-settings.mjs')}`).href];
 }
 
 /**
