@@ -65,6 +65,9 @@ class TargetClient extends pg.Client {
   }
 }
 
+/** How often the server checks that the program is still connected while a statement runs. */
+const CONNECTION_CHECK_MS = 2000;
+
 async function connectClient(cfg: PostgresConfig, database: string, appName: string, onLost?: (err: Error) => void): Promise<pg.Client> {
   const base: pg.ClientConfig = {
     host: cfg.host,
@@ -83,6 +86,13 @@ async function connectClient(cfg: PostgresConfig, database: string, appName: str
       onLost?.(err);
     });
     await client.connect();
+    // A session whose program died (killed by ECS after stopTimeout, by the OOM killer) would go on
+    // running its statement, holding its locks and the run's advisory lock (the next run skips)
+    // until the statement ends, minutes for a big one. With this check the server notices the
+    // closed connection within seconds and rolls back. PostgreSQL 14+; older servers ignore it.
+    await client.query(`SET client_connection_check_interval = '${CONNECTION_CHECK_MS}ms'`).catch((err: Error & { code?: string }) => {
+      if (err.code !== '42704') throw err; // undefined_object: a server before 14
+    });
     return client;
   };
   try {
