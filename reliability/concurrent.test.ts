@@ -88,3 +88,27 @@ test('two runs started together on one schema: one completes, the other exits 3 
   assert.equal(await inProgressFlag(schema), 0);
   assert.deepEqual(await businessChecksum(schema), control, 'the state of a single run');
 });
+
+test('a run killed mid-merge (SIGKILL: ECS after stopTimeout, the OOM killer): its session ends within seconds, the lock is free, nothing written, the next run runs', async () => {
+  const schema = uniqueSchema('conc_kill');
+  schemas.push(schema);
+  await cloneSchema(empty, schema);
+  const lock = await blockWrites(schema);
+  try {
+    const job = startJob(jobEnv(schema, warehouse, T));
+    await job.waitFor(/Sync: match: started/);
+    await withClient((c) => until('the merge waiting on the test lock', async () => (await jobBackend(c, schema))?.wait === 'Lock'));
+    job.child.kill('SIGKILL');
+    const r = await job.done;
+    assert.equal(r.signal, 'SIGKILL');
+    // The orphaned session still waits on the test's lock: the server must notice its client is gone.
+    await withClient((c) => until('the killed run\'s session to end', async () => (await jobBackend(c, schema)) === undefined, 15_000));
+  } finally {
+    await lock.release();
+  }
+  assert.deepEqual(await tablesChecksum(schema), await tablesChecksum(empty), 'nothing written');
+  assert.equal(await inProgressFlag(schema), 1, 'a killed run cannot reset the flag');
+  const next = await runJob(jobEnv(schema, warehouse, T));
+  assert.equal(next.code, 0, show(next));
+  assert.deepEqual(await businessChecksum(schema), control);
+});
