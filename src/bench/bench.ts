@@ -167,6 +167,8 @@ export interface BenchResult {
   totalSeconds: number;
   /** Peak RSS of the job process in that run, MB. */
   peakRssMb: number;
+  /** The step running when it peaked. */
+  peakRssStep: string | null;
   postgresPeakMb: number | null;
   /** Peak RSS of the job's DuckDB process (duckdbProcess.ts), MB. */
   duckdbPeakMb: number | null;
@@ -257,7 +259,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
           say(`  PostgreSQL statements ≥ ${opts.explainMs} ms with their plans: ${path}`);
         }
         if (r.exitCode !== 0) throw new Error(`the job failed with exit ${r.exitCode}: see ${r.logPath}`);
-        say(`  ${r.wallSeconds.toFixed(2)}s, peak RSS ${r.peakRssMb.toFixed(0)} MB${r.childPeakRssMb > 0 ? `, its DuckDB process ${r.childPeakRssMb.toFixed(0)} MB` : ''} (log ${r.logPath})`);
+        say(`  ${r.wallSeconds.toFixed(2)}s, peak RSS ${r.peakRssMb.toFixed(0)} MB${r.peakStep ? ` (during ${r.peakStep})` : ''}${r.childPeakRssMb > 0 ? `, its DuckDB process ${r.childPeakRssMb.toFixed(0)} MB` : ''} (log ${r.logPath})`);
         runs.push(r);
       }
       await dropDatabase(admin, runDb);
@@ -273,6 +275,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         machine: machine(),
         totalSeconds: round(best.wallSeconds, 3),
         peakRssMb: round(best.peakRssMb, 1),
+        peakRssStep: best.peakStep ?? null,
         postgresPeakMb: best.postgresPeakMb === undefined ? null : round(best.postgresPeakMb, 1),
         duckdbPeakMb: best.childPeakRssMb > 0 ? round(best.childPeakRssMb, 1) : null,
         duckdbBaselinePeakMb: duck ? round(duck.peakRssMb, 1) : null,

@@ -94,12 +94,30 @@ export interface JobRunResult {
   readonly wallSeconds: number;
   /** Peak RSS of the job process (VmHWM), MB. */
   readonly peakRssMb: number;
+  /** The step the job's log says was running when its RSS peaked. */
+  readonly peakStep: string | undefined;
   /** Peak RSS of the job's child processes (the DuckDB process, duckdbProcess.ts), MB; 0: none. */
   readonly childPeakRssMb: number;
   /** Peak resident memory of the PostgreSQL server during the run, MB (undefined: not local). */
   readonly postgresPeakMb: number | undefined;
   readonly report: RunReport | undefined;
   readonly logPath: string;
+}
+
+/** The last `<step>: started` line of the log at or before `at` (the log's stamps are UTC). */
+async function stepAt(logPath: string, at: number): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(logPath, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let step: string | undefined;
+  for (const m of text.matchAll(/^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}) INFO\s+(.+): started$/gm)) {
+    if (Date.parse(`${m[1].replace(' ', 'T')}Z`) > at) break;
+    step = m[2];
+  }
+  return step;
 }
 
 export function jobEnv(input: JobRunInput): NodeJS.ProcessEnv {
@@ -136,9 +154,18 @@ export async function runJob(input: JobRunInput): Promise<JobRunResult> {
   });
   const pid = child.pid;
   let hwm = 0;
+  // When the job's RSS peaked (wall clock), to name the step that was running then.
+  let peakRss = 0;
+  let peakAt = Date.now();
   const job = new PeakSampler(() => {
     const s = pid === undefined ? undefined : procStatus(pid);
-    if (s) hwm = Math.max(hwm, s.hwmMb);
+    if (s) {
+      hwm = Math.max(hwm, s.hwmMb);
+      if (s.rssMb > peakRss) {
+        peakRss = s.rssMb;
+        peakAt = Date.now();
+      }
+    }
     return s?.hwmMb;
   }, 50);
   // The DuckDB process the job starts: its VmHWM, read while it lives.
@@ -173,5 +200,6 @@ export async function runJob(input: JobRunInput): Promise<JobRunResult> {
   } catch {
     report = undefined;
   }
-  return { exitCode, wallSeconds, peakRssMb, childPeakRssMb, postgresPeakMb, report, logPath: input.logPath };
+  const peakStep = await stepAt(input.logPath, peakAt);
+  return { exitCode, wallSeconds, peakRssMb, peakStep, childPeakRssMb, postgresPeakMb, report, logPath: input.logPath };
 }
