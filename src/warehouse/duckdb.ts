@@ -12,6 +12,7 @@ import {
 } from '@duckdb/node-api';
 import type { DuckDbConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
+import { textBatch } from './textBatch.js';
 import type { OpenWarehouseOptions, SqlParam, WarehouseRow, WarehouseSession, WarehouseValue } from './warehouse.js';
 
 export function quoteDuckIdent(name: string): string {
@@ -142,7 +143,7 @@ export class DuckDbSession implements WarehouseSession {
       let batch: Array<WarehouseRow | string> = [];
       const flush = (): WarehouseRow[] | string => {
         // JSON-transported rows are JSON texts already; the others are stringified as one array.
-        const out = asJson ? (json ? `[${(batch as string[]).join(',')}]` : JSON.stringify(batch)) : (batch as WarehouseRow[]);
+        const out = asJson ? (json ? `[${(batch as string[]).join(',')}]` : (textBatch(batch as WarehouseRow[]) ?? JSON.stringify(batch))) : (batch as WarehouseRow[]);
         batch = [];
         return out;
       };

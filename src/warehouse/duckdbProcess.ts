@@ -12,6 +12,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { DuckDbConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
+import { parseTextBatch, TEXT_BATCH } from './textBatch.js';
 import type { OpenWarehouseOptions, SqlParam, WarehouseRow, WarehouseSession } from './warehouse.js';
 
 export interface DuckDbRequest {
@@ -98,7 +99,7 @@ class DuckDbProcessSession implements WarehouseSession {
           done = true;
           return;
         }
-        yield JSON.parse(text) as WarehouseRow[];
+        yield text.startsWith(TEXT_BATCH) ? parseTextBatch(text) : (JSON.parse(text) as WarehouseRow[]);
       }
     } finally {
       // The consumer stopped early (or failed): let the child drop the stream.
