@@ -28,7 +28,7 @@ import { procStatus } from './memory.js';
 export interface ExportFiles {
   /** The detected rows as the job's staging COPY sends them: `rn \t value…` in the text format. */
   readonly detected: string;
-  /** The affected groups, one `VisitDate \t SSN` row each. */
+  /** The affected groups, one `SSN \t {dates}` line per SSN. */
   readonly groups: string;
   /** The scope visit ids, one per line. */
   readonly scope: string;
@@ -153,8 +153,9 @@ export async function duckdbBaselineWorker(specPath: string): Promise<number> {
     const ex = spec.exports;
     if (ex && !(existsSync(ex.detected) && existsSync(ex.groups) && existsSync(ex.scope))) {
       const [groups, scope, conflicts] = streams;
-      await exportStream(session, groups, ex.groups, (r) => `${copyLine(r)}`);
-      await exportStream(session, scope, ex.scope, (r) => `${copyLine(r)}`);
+      // The bytes the job's COPY sends: a line (ssn, {dates}) per SSN, one scope id per line.
+      await exportStream(session, groups, ex.groups, (r) => copyLine([r[0], `{${String(r[1])}}`]));
+      await exportStream(session, scope, ex.scope, (r) => `${String(r[0]).replaceAll(',', '\n')}\n`);
       await exportStream(session, conflicts, ex.detected, (r, n) => `${n}\t${copyLine(r)}`);
     }
     const result: DuckDbBaseline = { seconds, rows, peakRssMb, idleRssMb };
@@ -183,7 +184,7 @@ export async function postgresBaseline(c: pg.Client, files: ExportFiles): Promis
   await c.query(`SET temp_buffers = '256MB'`).catch(() => undefined);
   await c.query(`SET work_mem = '256MB'`);
   await c.query(`CREATE TEMPORARY TABLE b_stage (rn bigint, ${DETECTED_NAMES.map((n) => `${quoteIdent(n)} text`).join(', ')})`);
-  await c.query(`CREATE TEMPORARY TABLE b_groups (visit_date date, ssn text)`);
+  await c.query(`CREATE TEMPORARY TABLE b_groups (ssn text, dates date[])`);
   await c.query(`CREATE TEMPORARY TABLE b_scope (id uuid)`);
   const d = await copyFile(c, 'COPY pg_temp.b_stage FROM STDIN', files.detected);
   const g = await copyFile(c, 'COPY pg_temp.b_groups FROM STDIN', files.groups);

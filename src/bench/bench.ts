@@ -216,7 +216,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
       // The warehouse file into the page cache first, so the first measurement does not pay for the disk.
       await warmUp(duckdbPath);
       if (!opts.noBaseline) {
-        const exports: ExportFiles = { detected: join(dir, 'detected.copy'), groups: join(dir, 'groups.copy'), scope: join(dir, 'scope.copy') };
+        const exports: ExportFiles = { detected: join(dir, 'detected.copy'), groups: join(dir, 'groups-by-ssn.copy'), scope: join(dir, 'scope.copy') };
         // As many baseline measurements as job runs; each step's best counts (the machine is shared).
         for (let i = 1; i <= opts.runs; i++) {
           say(`Baseline ${i}/${opts.runs}: DuckDB, the same statements in a fresh session`);

@@ -33,6 +33,10 @@ export interface SqlDialect {
   timestampText(expr: string): string;
   /** Date as text `YYYY-MM-DD`. */
   dateText(expr: string): string;
+  /** Aggregate: the values of `expr` joined by `sep` (any order). */
+  stringAgg(expr: string, sep: string): string;
+  /** A bucket number in [0, n) (or (-n, n)) from a hash of `expr`: spreads rows over n groups. */
+  hashBucket(expr: string, n: number): string;
   /** `CREATE OR REPLACE TEMPORARY TABLE name AS select`. */
   createTempTableAs(name: string, select: string): string;
   /** `CREATE OR REPLACE TEMPORARY TABLE name (cols)`. */
@@ -90,6 +94,8 @@ const duckdb: SqlDialect = {
   timestampText: (e) =>
     `CASE WHEN date_trunc('second', ${e}) = ${e} THEN strftime(${e}, '%Y-%m-%d %H:%M:%S') ELSE strftime(${e}, '%Y-%m-%d %H:%M:%S.%f') END`,
   dateText: (e) => `strftime(${e}, '%Y-%m-%d')`,
+  stringAgg: (expr, sep) => `string_agg(${expr}, ${str(sep)})`,
+  hashBucket: (expr, n) => `hash(${expr}) % ${n}`,
   createTempTableAs: (name, select) => `CREATE OR REPLACE TEMPORARY TABLE ${name} AS\n${select}`,
   createTempTable: (name, cols) => `CREATE OR REPLACE TEMPORARY TABLE ${name} (${cols.map(([c, t]) => `${q(c)} ${t}`).join(', ')})`,
   clockNowQuery: () => `SELECT strftime(current_localtimestamp(), '%Y-%m-%d %H:%M:%S.%f') AS "t"`,
@@ -114,6 +120,8 @@ const snowflake: SqlDialect = {
   timestampText: (e) =>
     `CASE WHEN DATE_TRUNC('second', ${e}) = ${e} THEN TO_VARCHAR(${e}, 'YYYY-MM-DD HH24:MI:SS') ELSE TO_VARCHAR(${e}, 'YYYY-MM-DD HH24:MI:SS.FF6') END`,
   dateText: (e) => `TO_VARCHAR(${e}, 'YYYY-MM-DD')`,
+  stringAgg: (expr, sep) => `LISTAGG(${expr}, ${str(sep)})`,
+  hashBucket: (expr, n) => `MOD(HASH(${expr}), ${n})`,
   createTempTableAs: (name, select) => `CREATE OR REPLACE TEMPORARY TABLE ${name} AS\n${select}`,
   createTempTable: (name, cols) => `CREATE OR REPLACE TEMPORARY TABLE ${name} (${cols.map(([c, t]) => `${q(c)} ${t}`).join(', ')})`,
   // CURRENT_TIMESTAMP is TIMESTAMP_LTZ in the session's TIMEZONE; as NTZ it is that wall-clock time.

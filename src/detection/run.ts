@@ -14,6 +14,13 @@ export interface DetectionContext {
   readonly log: Logger;
 }
 
+/**
+ * Values per row of the packed streams, about (affected groups: dates per SSN; scope: ids per
+ * bucket at production size): their batches hold BATCH_SIZE values, not BATCH_SIZE rows, so a
+ * batch stays small whatever the packing.
+ */
+const PACKED = { groups: 20, scope: 1000 } as const;
+
 /** How often a long streamed step logs its progress. */
 const PROGRESS_EVERY_MS = 10_000;
 
@@ -51,10 +58,10 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
     return plan;
   };
 
-  async function* streamed(s: Statement, onRows?: (n: number) => void): AsyncIterable<WarehouseRow[]> {
+  async function* streamed(s: Statement, onRows?: (n: number) => void, rowsPerBatch = batchSize): AsyncIterable<WarehouseRow[]> {
     let iterator: AsyncIterator<WarehouseRow[]>;
     try {
-      iterator = session.stream(s.sql, s.params, batchSize)[Symbol.asyncIterator]();
+      iterator = session.stream(s.sql, s.params, rowsPerBatch)[Symbol.asyncIterator]();
     } catch (err) {
       throw asStepError(s.step, err);
     }
@@ -171,11 +178,11 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
     },
 
     affectedGroups(): AsyncIterable<WarehouseRow[]> {
-      return streamed(needPlan('affectedGroups()').affectedGroups);
+      return streamed(needPlan('affectedGroups()').affectedGroups, undefined, Math.max(1, Math.floor(batchSize / PACKED.groups)));
     },
 
     scopeVisitIds(): AsyncIterable<WarehouseRow[]> {
-      return streamed(needPlan('scopeVisitIds()').scopeVisitIds);
+      return streamed(needPlan('scopeVisitIds()').scopeVisitIds, undefined, Math.max(1, Math.floor(batchSize / PACKED.scope)));
     },
 
     async *detectedRows(): AsyncIterable<WarehouseRow[]> {

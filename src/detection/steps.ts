@@ -11,8 +11,8 @@
 //   Step 2a         cu_caregivers, cu_patients (with the chosen address), cu_payer_contracts
 //                   (deduplicated dimensions), cu_fact_dups; cu_base_visits part A (changed); stats
 //   Step 2b         cu_base_visits part B (unchanged visits of affected groups; comprehensive only); stats
-//   Affected groups stream [VisitDate, SSN]
-//   Scope visit ids stream [VisitID]
+//   Affected groups stream [SSN, VisitDates]: one row per SSN, its dates joined by commas
+//   Scope visit ids stream [VisitIDs]: the ids in hash buckets, joined by commas
 //   Step 3          cu_conflict_pairs (narrow pairs, rules, values), cu_conflict_visits,
 //                   cu_conflict_facts, cu_visit_details (every base column of those visits only),
 //                   then the detected rows, streamed
@@ -68,6 +68,11 @@ const NUMBER_RE = '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)';
 export const GPS_RE = `^[ "]*(${NUMBER_RE})[ "]*,[ "]*(${NUMBER_RE})[ "]*$`;
 const GPS_LAT_GROUP = 1;
 const GPS_LON_GROUP = 4;
+/**
+ * Hash buckets of the scope visit ids stream: ~1,000 ids per row at 15 M changed visits, a handful
+ * at a few thousand (one row per bucket that has ids).
+ */
+export const SCOPE_BUCKETS = 16384;
 /** A lower-case UUID (scope visit ids that are not UUIDs are left out: sync.md). */
 export const UUID_RE = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 
@@ -795,11 +800,19 @@ export function detectionPlan(dialect: Dialect | SqlDialect, p: PlanParams): Det
     `SELECT s.*, cv."is_delta" AS "cv_is_delta" FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} s\n` +
     `JOIN ${TEMP.conflictVisits} cv ON cv."visit_id" = LOWER(s."Visit Id")`;
 
-  const scope = p.comprehensive
+  const scopeIds = p.comprehensive
     ? `SELECT DISTINCT LOWER(f."Visit Id") AS "VisitID" FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} f\n` +
       `WHERE ${changed(x)} AND ${d.regexFullMatch('LOWER(f."Visit Id")', UUID_RE)}`
     : `SELECT "VisitID" FROM ${TEMP.baseVisits}\n` +
       `WHERE "is_delta" = true AND NOT COALESCE("IsMissed", false) AND ${d.regexFullMatch('"VisitID"', UUID_RE)}`;
+  // Millions of ids (and of groups) travel packed, a few hundred per row: the per-row costs of
+  // the result set (driver, process boundary, conversion) are paid once per row, not once per id.
+  const scope =
+    `SELECT ${d.stringAgg('s."VisitID"', ',')} AS "VisitIDs" FROM (${scopeIds}) s\n` +
+    `GROUP BY ${d.hashBucket('s."VisitID"', SCOPE_BUCKETS)}`;
+  const affectedGroups =
+    `SELECT "ssn" AS "SSN", ${d.stringAgg(d.dateText('"visit_date"'), ',')} AS "VisitDates" FROM ${TEMP.deltaKeys}\n` +
+    `GROUP BY "ssn"`;
 
   return {
     setup: d.sessionSetup.map((s) => st(STEP.setup, s, 'execute')),
@@ -832,7 +845,7 @@ export function detectionPlan(dialect: Dialect | SqlDialect, p: PlanParams): Det
       insert: st(STEP.baseUnchanged, `INSERT INTO ${TEMP.baseVisits} (${b.columns.map(q).join(', ')})\n${b.select}`, 'execute'),
       stats: st(STEP.baseUnchanged, partStats(false), 'query'),
     },
-    affectedGroups: st(STEP.affectedGroups, `SELECT ${d.dateText('"visit_date"')} AS "VisitDate", "ssn" AS "SSN" FROM ${TEMP.deltaKeys}`, 'stream'),
+    affectedGroups: st(STEP.affectedGroups, affectedGroups, 'stream'),
     scopeVisitIds: st(STEP.scope, scope, 'stream'),
     conflicts: {
       pairs: st(STEP.conflicts, d.createTempTableAs(TEMP.conflictPairs, conflictPairsSelect(x)), 'execute'),

@@ -33,12 +33,15 @@ export interface DetectionRun {
   resolveClock(): Promise<string>;
   /** Steps 0–2 (excluded SSNs, delta_keys, base visits A and B), each timed in the recorder. */
   prepare(): Promise<void>;
-  /** Affected groups as rows [VisitDate `YYYY-MM-DD`, SSN (trimmed)], streamed. */
+  /**
+   * Affected groups, one row per SSN: [SSN (trimmed), its VisitDates `YYYY-MM-DD` joined by
+   * commas, in no particular order], streamed.
+   */
   affectedGroups(): AsyncIterable<WarehouseRow[]>;
   /**
    * Visit ids (lower-cased, valid UUIDs only) that widen the stale scope: comprehensive mode,
    * every fact row whose `Visit Updated Timestamp` is in the lookback; delta-only mode, the
-   * changed candidate visits. Rows [VisitID].
+   * changed candidate visits. Packed: rows [VisitIDs], each a few hundred ids joined by commas.
    */
   scopeVisitIds(): AsyncIterable<WarehouseRow[]>;
   /** Step 3: the detected rows, in the column order of DETECTED_COLUMNS, ids lower-cased. */

@@ -68,11 +68,16 @@ describe('affected groups and scope streams (DetectionRun contract, sync.md "Sta
     assert.equal(r.stats.affectedGroups, 4);
     assert.equal(r.stats.affectedSsns, 2);
     assert.equal(r.stats.affectedDates, 4);
+    // As streamed: one row per SSN, its dates joined by commas.
+    const packed = r.packedGroups.map(([ssn, dates]) => `${String(ssn)} ${String(dates).split(',').sort().join(',')}`).sort();
+    assert.deepEqual(packed, ['SSN-1 2026-02-14,2026-02-15,2026-02-16', 'SSN-2 2026-02-17']);
   });
 
   test('scope, comprehensive: every changed fact row (any filter), lower-cased, valid UUIDs only', async () => {
     const r = await detect({ visits, providers }, { comprehensive: true });
     assert.deepEqual(r.scope, [1, 3, 4, 5, 7].map((n) => V(n).toLowerCase()).sort());
+    // As streamed: ids joined by commas in hash buckets, each id once.
+    assert.ok(r.packedScope.every((ids) => /^[0-9a-f-]{36}(,[0-9a-f-]{36})*$/.test(ids)), r.packedScope.join(' | '));
   });
 
   test('scope, delta only: the changed candidate visits', async () => {

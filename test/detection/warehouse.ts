@@ -275,8 +275,14 @@ export interface DetectResult {
   rows: Array<Record<string, WarehouseValue>>;
   raw: WarehouseRow[];
   batches: number[];
+  /** Affected groups, unpacked: [VisitDate, SSN]. */
   groups: WarehouseRow[];
+  /** The affected groups stream as sent: [SSN, dates joined by commas]. */
+  packedGroups: WarehouseRow[];
+  /** Scope visit ids, unpacked and sorted. */
   scope: string[];
+  /** The scope stream as sent: ids joined by commas, per row. */
+  packedScope: string[];
   stats: Record<string, number>;
   steps: StepRecord[];
   /** Rows keyed `VisitID>ConVisitID` (lower-case ids). */
@@ -312,10 +318,13 @@ export async function detectFile(path: string, over: Partial<DetectionParams> = 
     const run = createDetectionRun(session, params(over), { database: 'ANALYTICS', schema: 'BI', recorder, log });
     const clock = await run.resolveClock();
     await run.prepare();
-    const groups: WarehouseRow[] = [];
-    for await (const b of run.affectedGroups()) groups.push(...b);
-    const scope: string[] = [];
-    for await (const b of run.scopeVisitIds()) scope.push(...b.map((r) => String(r[0])));
+    // The packed streams, unpacked: groups [VisitDate, SSN], scope one id each.
+    const packedGroups: WarehouseRow[] = [];
+    for await (const b of run.affectedGroups()) packedGroups.push(...b);
+    const groups: WarehouseRow[] = packedGroups.flatMap(([ssn, dates]) => String(dates).split(',').map((d) => [d, ssn]));
+    const packedScope: string[] = [];
+    for await (const b of run.scopeVisitIds()) packedScope.push(...b.map((r) => String(r[0])));
+    const scope = packedScope.flatMap((ids) => ids.split(','));
     const raw: WarehouseRow[] = [];
     const batches: number[] = [];
     for await (const b of run.detectedRows()) {
@@ -324,7 +333,7 @@ export async function detectFile(path: string, over: Partial<DetectionParams> = 
     }
     const rows = raw.map((r) => Object.fromEntries(DETECTED_COLUMNS.map((c, i) => [c.name, r[i]])));
     const byPair = new Map(rows.map((r) => [`${r.VisitID}>${r.ConVisitID}`, r]));
-    return { clock, rows, raw, batches, groups, scope: scope.sort(), stats: { ...recorder.stats }, steps: [...recorder.steps], byPair };
+    return { clock, rows, raw, batches, groups, packedGroups, scope: scope.sort(), packedScope, stats: { ...recorder.stats }, steps: [...recorder.steps], byPair };
   } finally {
     await session.close();
   }

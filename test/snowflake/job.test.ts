@@ -68,8 +68,8 @@ before(async () => {
   si.on(/CURRENT_TIMESTAMP\(\)::TIMESTAMP_NTZ/, { columns: [col('t', 'text')], rows: [['2026-02-14 06:00:00.000000']] });
   si.on(/^SELECT COUNT\(\*\) AS "groups"/, count(['groups', 'ssns', 'dates', 'changed'], ['1', '1', '1', '2']));
   si.on(/^SELECT COUNT\(\*\) AS "rows"/, count(['rows', 'candidates', 'dropped', 'gps_bad'], ['2', '2', '0', '0']));
-  si.on(/AS "VisitDate", "ssn" AS "SSN" FROM/, { columns: [col('VisitDate', 'text'), col('SSN', 'text')], rows: [['2026-02-14', SSN]] });
-  si.on(/^SELECT (DISTINCT )?(LOWER\(f\."Visit Id"\)|"VisitID") AS "VisitID"|^SELECT "VisitID" FROM/, { columns: [col('VisitID', 'text')], rows: [[V1]] });
+  si.on(/^SELECT "ssn" AS "SSN", LISTAGG\(/, { columns: [col('SSN', 'text'), col('VisitDates', 'text')], rows: [[SSN, '2026-02-14']] });
+  si.on(/^SELECT LISTAGG\(s\."VisitID", ','\) AS "VisitIDs"/, { columns: [col('VisitIDs', 'text')], rows: [[V1]] });
   const a = detected(V1, V2);
   const b = detected(V2, V1);
   si.on(/^SELECT CAST\(v1\."SSN" AS VARCHAR\) AS "SSN"/, { columns: a.columns, rows: [a.row, b.row] });

@@ -91,6 +91,20 @@ export function toRow(v: Values): WarehouseRow {
   return DETECTED_COLUMNS.map((c) => (v[c.name] === undefined ? null : (v[c.name] as WarehouseValue)));
 }
 
+/** Affected groups [VisitDate, SSN] as detection streams them: [SSN, dates joined by commas]. */
+export function packGroups(groups: ReadonlyArray<readonly [string, string]>): string[][] {
+  const by = new Map<string, string[]>();
+  for (const [date, ssn] of groups) by.set(ssn, [...(by.get(ssn) ?? []), date]);
+  return [...by].map(([ssn, dates]) => [ssn, dates.join(',')]);
+}
+
+/** Scope visit ids as detection streams them: a few per row, joined by commas. */
+export function packIds(ids: readonly string[], perRow = 3): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < ids.length; i += perRow) out.push([ids.slice(i, i + perRow).join(',')]);
+  return out;
+}
+
 export async function* batches<T>(rows: T[], size = 2): AsyncIterable<T[]> {
   for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
 }
@@ -158,6 +172,10 @@ export interface RunInput {
   /** [VisitDate, SSN] */
   groups?: Array<[string, string]>;
   scope?: string[];
+  /** The affected groups stream exactly as given (rows [SSN, dates joined by commas]), instead of `groups`. */
+  packedGroups?: Array<Array<string | null>>;
+  /** The scope stream exactly as given (rows [ids joined by commas]), instead of `scope`. */
+  packedScope?: string[][];
   options?: Partial<Omit<SyncOptions, 'schema' | 'recorder' | 'log'>>;
   shutdown?: Shutdown;
   /** Runs on a new client (so tests can hold locks or transactions on theirs). */
@@ -192,8 +210,8 @@ export async function runSync(ctx: Ctx, input: RunInput = {}): Promise<RunOutput
     const sync = new ConflictSync(client, opts);
     await sync.prepare();
     if (opts.enableStaleCleanup) {
-      if (opts.comprehensive) await sync.loadAffectedGroups(batches(input.groups ?? []));
-      await sync.loadScopeVisitIds(batches((input.scope ?? []).map((id) => [id])));
+      if (opts.comprehensive) await sync.loadAffectedGroups(batches(input.packedGroups ?? packGroups(input.groups ?? [])));
+      await sync.loadScopeVisitIds(batches(input.packedScope ?? packIds(input.scope ?? [])));
     }
     await sync.loadDetectedRows(batches((input.detected ?? []).map(toRow)));
     const stats = await sync.apply();

@@ -188,3 +188,32 @@ test('sync.md Stale resolution: affected groups arriving unordered and in many l
   for (const r of rows) assert.equal((await one(ctx, r.id)).StatusFlag, 'R');
   assert.equal((await one(ctx, keep.id)).StatusFlag, 'U');
 });
+
+test('sync.md Stale resolution: the packed groups stream: an SSN split over several rows, dates in any order, all resolve', async () => {
+  const s1 = ssn();
+  const a = await stored({ SSN: s1, VisitDate: '2026-02-10' });
+  const b = await stored({ SSN: s1, VisitDate: '2026-02-12' });
+  const keep = await stored({ SSN: s1, VisitDate: '2026-02-11' });
+  const { stats } = await runSync(ctx, { packedGroups: [[s1, '2026-02-12'], [null, '2026-02-11'], [s1, '2026-02-13,2026-02-10']] });
+  assert.equal(stats.staleResolved, 2);
+  assert.equal(stats.affectedGroups, 3, 'dates of rows with an SSN, counted one by one');
+  for (const r of [a, b]) assert.equal((await one(ctx, r.id)).StatusFlag, 'R');
+  assert.equal((await one(ctx, keep.id)).StatusFlag, 'U');
+});
+
+test('sync.md Stale resolution: an affected-groups row with a malformed date list fails the run by name, nothing resolved', async () => {
+  const s1 = ssn();
+  const a = await stored({ SSN: s1, VisitDate: '2026-02-10' });
+  await assert.rejects(runSync(ctx, { packedGroups: [[s1, '2026-02-10,14/02/2026']] }), /affected groups .*invalid VisitDate list: 2026-02-10,14\/02\/2026/);
+  assert.equal((await one(ctx, a.id)).StatusFlag, 'U');
+});
+
+test('sync.md Stale resolution: scope ids that are not UUIDs are left out of a packed row (warned), the valid ones of that row still count', async () => {
+  const moved = uuid();
+  const stale = await stored({ SSN: ssn(), VisitID: moved });
+  const { stats, log } = await runSync(ctx, { packedScope: [[`${uuid()},not-a-uuid,${moved}`], [uuid()]] });
+  assert.equal(stats.scopeVisitIds, 3);
+  assert.equal(stats.staleResolved, 1);
+  assert.equal((await one(ctx, stale.id)).StatusFlag, 'R');
+  assert.ok(log.lines.some((l) => l.includes('1 ids that are not UUIDs left out')), log.lines.join('\n'));
+});
