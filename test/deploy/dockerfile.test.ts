@@ -9,6 +9,7 @@ import { dirname, join, posix } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { imageNodeOptions, jobEnv } from '../../src/bench/job.js';
 import {
   isExcluded,
   parseCopy,
@@ -158,6 +159,16 @@ describe('Dockerfile', () => {
   });
 });
 
+describe('NODE_OPTIONS of the image', () => {
+  it('caps the V8 heap (performance.md: the job process under 400 MB), and the bench runs the job with the same value', () => {
+    const v = imageNodeOptions();
+    assert.match(v ?? '', /^--max-old-space-size=(\d+)$/);
+    assert.ok(Number(/=(\d+)/.exec(v as string)?.[1]) <= 320, 'old space well under the 400 MB target');
+    const env = jobEnv({ server: { host: 'h', port: 1, user: 'u', password: 'p' } as never, database: 'd', duckdbPath: 'x', asOf: 'a', reportPath: 'r', logPath: 'l', program: 'dist' });
+    assert.equal(env.NODE_OPTIONS, v);
+  });
+});
+
 describe('.dockerignore', () => {
   it('leaves out local state, build output, tests, infrastructure output and deploy/.env', () => {
     for (const p of [
@@ -235,7 +246,10 @@ describe('production install (as the runtime stage makes it)', { skip: haveCli ?
     assert.equal(install.code, 0, `npm ci failed:\n${install.stdout}\n${install.stderr}`);
     assert.equal(build.code, 0, `npm run build failed:\n${build.stdout}\n${build.stderr}`);
     cpSync(join(root, 'bin'), join(dir, 'bin'), { recursive: true });
-    cleanEnv = { PATH: dirname(process.execPath), HOME: dir, NODE_ENV: 'production' };
+    // The image's NODE_OPTIONS too: the program must start with the V8 options the image sets.
+    const nodeOptions = imageNodeOptions();
+    assert.ok(nodeOptions, 'the Dockerfile sets NODE_OPTIONS');
+    cleanEnv = { PATH: dirname(process.execPath), HOME: dir, NODE_ENV: 'production', NODE_OPTIONS: nodeOptions };
   });
 
   after(() => {
