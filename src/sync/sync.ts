@@ -99,7 +99,8 @@ const TEMP = {
   visitCid: 'pg_temp.cu_visit_cid',
   cidCreated: 'pg_temp.cu_cid_created',
   stale: 'pg_temp.cu_stale',
-  open: 'pg_temp.cu_open',
+  rows: 'pg_temp.cu_rows',
+  openIds: 'pg_temp.cu_open_ids',
   excluded: 'pg_temp.cu_excluded',
 } as const;
 
@@ -128,7 +129,7 @@ export class ConflictSync {
   private groupsLoaded = false;
   private scopeLoaded = false;
   private detectedLoaded = false;
-  private openLoaded = false;
+  private rowsLoaded = false;
 
   constructor(
     private readonly client: pg.Client,
@@ -513,10 +514,13 @@ export class ConflictSync {
     );
     const missing = await this.sql(`SELECT count(*) AS n FROM ${TEMP.visitCid} WHERE cid IS NULL`);
     const toAllocate = Number(missing.rows[0].n);
+    // The pass over conflictvisitmaps (its largest CONFLICTID, the rows of the reused ones, the
+    // rows resolution may touch): now, while the reused CONFLICTIDs are the only ones set.
+    if (toAllocate > 0 || this.opts.enableStaleCleanup || this.opts.enableInsert) await this.targetRows();
     if (toAllocate > 0) {
       const r = await this.sql(
         `WITH base AS (
-           SELECT greatest(coalesce((SELECT max("CONFLICTID") FROM ${this.cvm}), 0),
+           SELECT greatest(coalesce((SELECT max(t."CONFLICTID") FROM ${TEMP.rows} t), 0),
                            coalesce((SELECT max("CONFLICTID") FROM ${this.conflicts}), 0)) AS b
          ), numbered AS (
            SELECT v.visit_id, row_number() OVER (ORDER BY v.visit_id::text) AS k FROM ${TEMP.visitCid} v WHERE v.cid IS NULL
@@ -585,12 +589,13 @@ export class ConflictSync {
     // The identity may lag behind MAX("ID") (rows written with explicit ids): advance it first.
     await this.advanceSequence(this.cvm, 'ID', `SELECT max("ID") FROM ${this.cvm}`);
     // CRDATEUNIQUE: the earliest CreatedDate among the rows of the CONFLICTID, the new row included.
+    // (A reused CONFLICTID's rows are all in cu_rows; an allocated one has none yet.)
     await this.sql(
       `CREATE TEMPORARY TABLE cu_cid_created AS
-       SELECT c."CONFLICTID" AS cid, min(c."CreatedDate") AS created
-         FROM ${this.cvm} c
-        WHERE c."CONFLICTID" IN (SELECT v.cid FROM ${TEMP.visitCid} v WHERE v.visit_id IN (SELECT visit_id FROM ${TEMP.fresh}))
-        GROUP BY c."CONFLICTID"`,
+       SELECT t."CONFLICTID" AS cid, min(t."CreatedDate") AS created
+         FROM ${TEMP.rows} t
+        WHERE t."CONFLICTID" IN (SELECT v.cid FROM ${TEMP.visitCid} v WHERE NOT v.allocated AND v.visit_id IN (SELECT visit_id FROM ${TEMP.fresh}))
+        GROUP BY t."CONFLICTID"`,
     );
     const cols = DETECTED_NAMES.map(q);
     const r = await this.sql(
@@ -649,21 +654,29 @@ export class ConflictSync {
   }
 
   /**
-   * One pass over conflictvisitmaps: the keys of the rows resolution may touch (open, not
-   * InService/PTO, CONFLICTID set, not detected by this run), narrow, into an analysed temporary
-   * table. The scope and exclusion joins then run on it instead of scanning the wide table once
-   * per part (groups, VisitID, ConVisitID, exclusions).
+   * The one pass over conflictvisitmaps (wide: each full scan reads all of it), into a narrow,
+   * analysed temporary table cu_rows of
+   * - the rows resolution may touch (`open`: open, not InService/PTO, CONFLICTID set, not detected
+   *   by this run; the writes before resolution change detected rows only, so it stays true),
+   * - every row of a CONFLICTID this run reuses (CRDATEUNIQUE of the rows it inserts),
+   * - every row whose CONFLICTID is at least the largest parent's: with the parents' maximum, the
+   *   largest CONFLICTID of either table, from which new ones are allocated.
+   * Needs cu_visit_cid with the reused CONFLICTIDs only (before allocation).
    */
-  private async resolvableRows(): Promise<void> {
-    if (this.openLoaded) return;
+  private async targetRows(): Promise<void> {
+    if (this.rowsLoaded) return;
+    const open = `${this.resolvable('c')} AND ${this.notDetected('c')}`;
     await this.sql(
-      `CREATE TEMPORARY TABLE ${TEMP.open.slice(8)} AS
-       SELECT c."ID", c."VisitID", c."ConVisitID", btrim(c."SSN") AS ssn, c."VisitDate", c."ProviderID", c."ConProviderID"
+      `CREATE TEMPORARY TABLE ${TEMP.rows.slice(8)} AS
+       SELECT c."ID", c."VisitID", c."ConVisitID", btrim(c."SSN") AS ssn, c."VisitDate", c."ProviderID", c."ConProviderID",
+              c."CONFLICTID", c."CreatedDate", coalesce(${open}, false) AS open
          FROM ${this.cvm} c
-        WHERE ${this.resolvable('c')} AND ${this.notDetected('c')}`,
+        WHERE (${open})
+           OR c."CONFLICTID" >= (SELECT coalesce(max(p."CONFLICTID"), 0) FROM ${this.conflicts} p)
+           OR c."CONFLICTID" IN (SELECT v.cid FROM ${TEMP.visitCid} v WHERE v.cid IS NOT NULL)`,
     );
-    await this.sql(`ANALYZE ${TEMP.open}`);
-    this.openLoaded = true;
+    await this.sql(`ANALYZE ${TEMP.rows}`);
+    this.rowsLoaded = true;
   }
 
   /** Resolve the rows of `ids` (a temporary table of "ID"s), re-checking that each is still open. */
@@ -682,24 +695,31 @@ export class ConflictSync {
     const parts: string[] = [];
     if (this.opts.comprehensive) {
       if (this.groupsLoaded) {
-        parts.push(`SELECT o."ID" FROM ${TEMP.open} o JOIN ${TEMP.groups} g ON g.ssn = o.ssn WHERE o."VisitDate" = ANY (g.dates)`);
+        parts.push(`SELECT o."ID" FROM ${TEMP.rows} o JOIN ${TEMP.groups} g ON g.ssn = o.ssn WHERE o.open AND o."VisitDate" = ANY (g.dates)`);
       }
       if (this.scopeLoaded) {
-        // Both ids of a row against the scope in one join: one pass over cu_scope, one hash.
-        parts.push(
-          `SELECT k."ID" FROM (SELECT o."ID", o."VisitID" AS id FROM ${TEMP.open} o
-                               UNION ALL SELECT o."ID", o."ConVisitID" FROM ${TEMP.open} o) k
-             JOIN ${TEMP.scope} s ON s.id = k.id`,
-        );
+        // Both ids of a row against the scope in one join: one pass over cu_scope (millions of
+        // ids), hashing the open rows' ids, from an analysed table: over a UNION ALL subquery the
+        // planner knew nothing of their distinct values and hashed the scope instead.
+        parts.push(`SELECT k."ID" FROM ${TEMP.openIds} k JOIN ${TEMP.scope} s ON s.id = k.id`);
       }
     } else if (this.scopeLoaded) {
       parts.push(
-        `SELECT o."ID" FROM ${TEMP.open} o
-           JOIN ${TEMP.scope} s1 ON s1.id = o."VisitID" JOIN ${TEMP.scope} s2 ON s2.id = o."ConVisitID"`,
+        `SELECT o."ID" FROM ${TEMP.rows} o
+           JOIN ${TEMP.scope} s1 ON s1.id = o."VisitID" JOIN ${TEMP.scope} s2 ON s2.id = o."ConVisitID"
+          WHERE o.open`,
       );
     }
     if (parts.length === 0) return;
-    await this.resolvableRows();
+    await this.targetRows();
+    if (this.opts.comprehensive && this.scopeLoaded) {
+      await this.sql(
+        `CREATE TEMPORARY TABLE ${TEMP.openIds.slice(8)} AS
+         SELECT o."ID", o."VisitID" AS id FROM ${TEMP.rows} o WHERE o.open
+         UNION ALL SELECT o."ID", o."ConVisitID" FROM ${TEMP.rows} o WHERE o.open`,
+      );
+      await this.sql(`ANALYZE ${TEMP.openIds}`);
+    }
     // The rows in scope into an indexed, analysed temporary table first: as a subquery of the
     // UPDATE it was rescanned once per CVM row whenever the table's statistics lagged behind its
     // content (rows this transaction inserted, a table not analysed since a bulk load).
@@ -714,13 +734,13 @@ export class ConflictSync {
     const agencies = `SELECT a."ProviderID" FROM ${schema}."excluded_agency" a WHERE a."ProviderID" IS NOT NULL`;
     const any = await this.sql(`SELECT EXISTS (${ssns}) AS s, EXISTS (${agencies}) AS a`);
     const parts: string[] = [];
-    if (any.rows[0].s) parts.push(`SELECT o."ID" FROM ${TEMP.open} o WHERE o.ssn IN (${ssns})`);
+    if (any.rows[0].s) parts.push(`SELECT o."ID" FROM ${TEMP.rows} o WHERE o.open AND o.ssn IN (${ssns})`);
     if (any.rows[0].a) {
-      parts.push(`SELECT o."ID" FROM ${TEMP.open} o WHERE o."ProviderID" IN (${agencies})`);
-      parts.push(`SELECT o."ID" FROM ${TEMP.open} o WHERE o."ConProviderID" IN (${agencies})`);
+      parts.push(`SELECT o."ID" FROM ${TEMP.rows} o WHERE o.open AND o."ProviderID" IN (${agencies})`);
+      parts.push(`SELECT o."ID" FROM ${TEMP.rows} o WHERE o.open AND o."ConProviderID" IN (${agencies})`);
     }
     if (parts.length === 0) return;
-    await this.resolvableRows();
+    await this.targetRows();
     await this.sql(`CREATE TEMPORARY TABLE ${TEMP.excluded.slice(8)} AS ${parts.join('\n UNION \n')}`);
     this.stats.exclusionResolved = await this.resolveIds(TEMP.excluded);
   }

@@ -179,6 +179,30 @@ test('sync.md Insert: CRDATEUNIQUE of an inserted row is the earliest CreatedDat
     assert.equal((await one(ctx, oldId)).CRDATEUNIQUE, null);
   }));
 
+test('sync.md Insert: the largest CONFLICTID may be a stored row\'s without a parent, in any status: new ones follow it', () =>
+  withSchema(async (ctx) => {
+    await ctx.client.query(`INSERT INTO ${ctx.s}."conflicts" ("CONFLICTID") OVERRIDING SYSTEM VALUE VALUES (120)`);
+    // resolved and InService: nothing else would make the job look at this row
+    await insertCvm(ctx, storedFrom(detected(), { CONFLICTID: 500, StatusFlag: 'R', InserviceStartDate: '2026-02-01 08:00:00' }));
+    await insertCvm(ctx, storedFrom(detected(), { CONFLICTID: 130, StatusFlag: 'D' }));
+    const d = detected();
+    const { stats } = await runSync(ctx, { detected: [d] });
+    assert.equal(stats.conflictIdsAllocated, 1);
+    const [row] = await cvm(ctx, `"VisitID" = $1`, [d.VisitID]);
+    assert.equal(row.CONFLICTID, '501');
+  }));
+
+test('sync.md Insert: CRDATEUNIQUE counts the CONFLICTID\'s rows in every status (a deleted row included)', () =>
+  withSchema(async (ctx) => {
+    const d = detected();
+    await insertCvm(ctx, storedFrom(detected({ VisitID: d.VisitID }), { CONFLICTID: 7, CreatedDate: '2025-12-24 10:00:00', StatusFlag: 'R' }));
+    await insertCvm(ctx, storedFrom(detected(), { CONFLICTID: 7, CreatedDate: '2025-11-02 07:00:00', StatusFlag: 'D', PTOStartDate: '2025-11-01 00:00:00' }));
+    await runSync(ctx, { detected: [d] });
+    const [row] = await cvm(ctx, `"ConVisitID" = $1`, [d.ConVisitID]);
+    assert.equal(row.CONFLICTID, '7');
+    assert.equal(row.CRDATEUNIQUE, '2025-11-02 07:00:00');
+  }));
+
 test('sync.md Insert: parents already present are never changed; only ids given to inserted or repaired rows get one', () =>
   withSchema(async (ctx) => {
     const d = detected();
