@@ -34,14 +34,15 @@ export function copyField(value: unknown): string {
   return SPECIAL.test(s) ? s.replace(SPECIAL_ALL, (c) => ESCAPES[c]) : s;
 }
 
-/** One line (row) in the text format, newline included. */
+/**
+ * One line (row) in the text format, newline included. Joined, not appended: appending 200 fields
+ * builds a chain of string pieces that is copied again when flattened, and costs several times
+ * as much, mostly in garbage collection.
+ */
 export function copyLine(values: readonly unknown[]): string {
-  let line = '';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) line += '\t';
-    line += copyField(values[i]);
-  }
-  return line + '\n';
+  const fields = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) fields[i] = copyField(values[i]);
+  return fields.join('\t') + '\n';
 }
 
 /**

@@ -293,12 +293,13 @@ export class ConflictSync {
       async () => {
         let rn = 0;
         const encode = (batch: WarehouseRow[]): string => {
-          let chunk = '';
-          for (const row of batch) {
+          const lines = new Array<string>(batch.length);
+          for (let i = 0; i < batch.length; i++) {
+            const row = batch[i];
             if (row.length !== width) throw new Error(`a detected row has ${row.length} values, expected ${width} (DETECTED_COLUMNS)`);
-            chunk += `${++rn}\t${vouch(row) ? 't' : 'f'}\t${copyLine(row)}`;
+            lines[i] = `${++rn}\t${vouch(row) ? 't' : 'f'}\t${copyLine(row)}`;
           }
-          return chunk;
+          return lines.join('');
         };
         return this.copyBatches(step, `COPY ${TEMP.stage} FROM STDIN`, source, encode, () => rn);
       },
