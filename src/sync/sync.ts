@@ -94,6 +94,7 @@ const TEMP = {
   detected: 'pg_temp.cu_detected',
   groups: 'pg_temp.cu_groups',
   scope: 'pg_temp.cu_scope',
+  probe: 'pg_temp.cu_probe',
   match: 'pg_temp.cu_match',
   fresh: 'pg_temp.cu_new',
   visitCid: 'pg_temp.cu_visit_cid',
@@ -466,23 +467,22 @@ export class ConflictSync {
 
   private async match(): Promise<void> {
     const p = dirtyParts('c', 'd');
+    // One probe of the ("VisitID", "ConVisitID") index per detected row gives both the matched
+    // rows and the new keys (no CVM row at all has the key: an InService/PTO row blocks the insert).
     await this.sql(
-      `CREATE TEMPORARY TABLE cu_match AS
-       SELECT c."ID" AS cvm_id, d.rn, d."VisitID" AS visit_id, c."CONFLICTID" IS NULL AS no_cid,
+      `CREATE TEMPORARY TABLE ${TEMP.probe.slice(8)} AS
+       SELECT c."ID" AS cvm_id, d.rn, d."VisitID" AS visit_id, ${notInServicePto('c')} AS usable, c."CONFLICTID" IS NULL AS no_cid,
               ${p.byFlag} AS by_flag, ${p.byColumn} AS by_column, ${p.reopen} AS reopen
          FROM ${TEMP.detected} d
-         JOIN ${this.cvm} c ON c."VisitID" = d."VisitID" AND c."ConVisitID" = d."ConVisitID"
-        WHERE NOT d.rejected AND ${notInServicePto('c')}`,
+         LEFT JOIN ${this.cvm} c ON c."VisitID" = d."VisitID" AND c."ConVisitID" = d."ConVisitID"
+        WHERE NOT d.rejected`,
+    );
+    await this.sql(
+      `CREATE TEMPORARY TABLE cu_match AS
+       SELECT cvm_id, rn, visit_id, no_cid, by_flag, by_column, reopen FROM ${TEMP.probe} WHERE cvm_id IS NOT NULL AND usable`,
     );
     await this.sql(`ANALYZE ${TEMP.match}`);
-    // New: no CVM row at all has the key (an InService/PTO row blocks the insert).
-    await this.sql(
-      `CREATE TEMPORARY TABLE cu_new AS
-       SELECT d.rn, d."VisitID" AS visit_id
-         FROM ${TEMP.detected} d
-        WHERE NOT d.rejected
-          AND NOT EXISTS (SELECT 1 FROM ${this.cvm} c WHERE c."VisitID" = d."VisitID" AND c."ConVisitID" = d."ConVisitID")`,
-    );
+    await this.sql(`CREATE TEMPORARY TABLE cu_new AS SELECT rn, visit_id FROM ${TEMP.probe} WHERE cvm_id IS NULL`);
     await this.sql(`ANALYZE ${TEMP.fresh}`);
     const dirty = this.opts.skipUnchanged ? '(by_flag OR by_column OR reopen)' : 'true';
     const r = await this.client.query<Record<string, string>>(
