@@ -25,6 +25,11 @@ export interface SqlDialect {
   distanceMetres(lat1: string, lon1: string, lat2: string, lon2: string): string;
   /** Capture group `group` of the first match of `pattern` in `expr`; NULL when no match. */
   regexGroup(expr: string, pattern: string, group: number): string;
+  /**
+   * Capture groups `groups` of the first match of `pattern` in `expr`, each as `regexGroup` gives
+   * it; the engine may match once for all of them.
+   */
+  regexGroups(expr: string, pattern: string, groups: readonly number[]): string[];
   /** True when `pattern` matches the whole of `expr`. */
   regexFullMatch(expr: string, pattern: string): string;
   /** Text to DOUBLE, NULL when it does not parse. */
@@ -89,6 +94,12 @@ const duckdb: SqlDialect = {
     `pow(sin(radians(${lat2} - ${lat1}) / 2), 2) + ` +
     `cos(radians(${lat1})) * cos(radians(${lat2})) * pow(sin(radians(${lon2} - ${lon1}) / 2), 2)))))`,
   regexGroup: (expr, pattern, group) => `NULLIF(regexp_extract(${expr}, ${str(pattern)}, ${group}), '')`,
+  // One regexp_extract with a list of names returns every group as a struct (empty strings when no
+  // match); the identical calls are evaluated once (common subexpressions), not once per group.
+  regexGroups: (expr, pattern, groups) => {
+    const names = Array.from({ length: Math.max(...groups) }, (_, i) => `'g${i + 1}'`).join(', ');
+    return groups.map((g) => `NULLIF(struct_extract(regexp_extract(${expr}, ${str(pattern)}, [${names}]), 'g${g}'), '')`);
+  },
   regexFullMatch: (expr, pattern) => `regexp_full_match(${expr}, ${str(pattern)})`,
   tryToDouble: (expr) => `TRY_CAST(${expr} AS DOUBLE)`,
   timestampText: (e) =>
@@ -115,6 +126,7 @@ const snowflake: SqlDialect = {
   minuteDiff: (from, to) => `DATEDIFF(minute, ${from}, ${to})`,
   distanceMetres: (lat1, lon1, lat2, lon2) => `ST_DISTANCE(ST_MAKEPOINT(${lon1}, ${lat1}), ST_MAKEPOINT(${lon2}, ${lat2}))`,
   regexGroup: (expr, pattern, group) => `REGEXP_SUBSTR(${expr}, ${str(pattern)}, 1, 1, 'e', ${group})`,
+  regexGroups: (expr, pattern, groups) => groups.map((g) => snowflake.regexGroup(expr, pattern, g)),
   regexFullMatch: (expr, pattern) => `REGEXP_LIKE(${expr}, ${str(pattern)})`,
   tryToDouble: (expr) => `TRY_TO_DOUBLE(${expr})`,
   timestampText: (e) =>
