@@ -15,11 +15,11 @@ export interface DetectionContext {
 }
 
 /**
- * Values per row of the packed streams, about (affected groups: dates per SSN; scope: ids per
- * bucket at production size): their batches hold BATCH_SIZE values, not BATCH_SIZE rows, so a
- * batch stays small whatever the packing.
+ * Rows per batch of the packed streams are BATCH_SIZE divided by these: about BATCH_SIZE dates
+ * per batch of affected groups (~20 per SSN); ~10 × BATCH_SIZE ids per batch of the scope (~1,000
+ * per row at production size: 50 K ids, under 2 MB), fewer round trips for the biggest stream.
  */
-const PACKED = { groups: 20, scope: 1000 } as const;
+const PACKED = { groups: 20, scope: 100 } as const;
 
 /** How often a long streamed step logs its progress. */
 const PROGRESS_EVERY_MS = 10_000;

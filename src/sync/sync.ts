@@ -650,10 +650,6 @@ export class ConflictSync {
     return `${isOpen(alias)} AND ${notInServicePto(alias)} AND ${alias}."CONFLICTID" IS NOT NULL`;
   }
 
-  private notDetected(alias: string): string {
-    return `NOT EXISTS (SELECT 1 FROM ${TEMP.detected} d WHERE d."VisitID" = ${alias}."VisitID" AND d."ConVisitID" = ${alias}."ConVisitID")`;
-  }
-
   /**
    * The one pass over conflictvisitmaps (wide: each full scan reads all of it), into a narrow,
    * analysed temporary table cu_rows of
@@ -666,12 +662,14 @@ export class ConflictSync {
    */
   private async targetRows(): Promise<void> {
     if (this.rowsLoaded) return;
-    const open = `${this.resolvable('c')} AND ${this.notDetected('c')}`;
+    // Not detected: an anti-join written as a LEFT JOIN (a NOT EXISTS under OR would run once per row).
+    const open = `${this.resolvable('c')} AND d.rn IS NULL`;
     await this.sql(
       `CREATE TEMPORARY TABLE ${TEMP.rows.slice(8)} AS
        SELECT c."ID", c."VisitID", c."ConVisitID", btrim(c."SSN") AS ssn, c."VisitDate", c."ProviderID", c."ConProviderID",
               c."CONFLICTID", c."CreatedDate", coalesce(${open}, false) AS open
          FROM ${this.cvm} c
+         LEFT JOIN ${TEMP.detected} d ON d."VisitID" = c."VisitID" AND d."ConVisitID" = c."ConVisitID"
         WHERE (${open})
            OR c."CONFLICTID" >= (SELECT coalesce(max(p."CONFLICTID"), 0) FROM ${this.conflicts} p)
            OR c."CONFLICTID" IN (SELECT v.cid FROM ${TEMP.visitCid} v WHERE v.cid IS NOT NULL)`,
