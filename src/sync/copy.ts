@@ -6,6 +6,9 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
+/** Bytes of COPY text encoded ahead of what PostgreSQL has taken (about one batch of detected rows). */
+const READ_AHEAD = 8 * 1024 * 1024;
+
 /** `\N`: NULL in the text format. */
 export const COPY_NULL = '\\N';
 
@@ -52,6 +55,8 @@ export function copyLine(values: readonly unknown[]): string {
  */
 export async function copyIn(client: pg.Client, sql: string, source: AsyncIterable<string>): Promise<number> {
   const stream = client.query(copyFrom(sql));
-  await pipeline(Readable.from(source, { objectMode: false, highWaterMark: 4 }), stream);
+  // Up to READ_AHEAD bytes encoded ahead: the next batch is fetched and encoded while PostgreSQL
+  // reads the last one (with one chunk at a time, the job and the server took turns).
+  await pipeline(Readable.from(source, { objectMode: false, highWaterMark: READ_AHEAD }), stream);
   return stream.rowCount;
 }

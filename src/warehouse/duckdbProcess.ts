@@ -7,9 +7,12 @@
 // DuckDB measured separately).
 //
 // Protocol (advanced serialization): requests { id, op, … } answered by { id, ok, value | error };
-// a stream answers each `next` with one batch as JSON text ({ id, ok, value: text | null at the end }),
-// fetching the following batch meanwhile (one batch ahead, so DuckDB and the job overlap).
+// a stream answers each `next` with the id of a frame it wrote on the data pipe (null at the end):
+// one batch as text (textBatch.ts, or JSON), fetching the following batch meanwhile (one batch
+// ahead, so DuckDB and the job overlap). The batches take a pipe of their own: IPC messages move
+// ~80 MB/s, a pipe ~400 MB/s.
 import { fork, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import type { DuckDbConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { parseTextBatch, TEXT_BATCH } from './textBatch.js';
@@ -40,13 +43,74 @@ function childEntry(): { module: string; execArgv: string[] } {
   return { module: new URL('./duckdbChild.js', self).pathname, execArgv: [] };
 }
 
+/** Frames [u32 byte length, u32 request id, UTF-8 text] from the child's data pipe, taken by id. */
+class Frames {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  /** Frames that arrived before anyone asked (the IPC reply and the frame race). */
+  private readonly ready = new Map<number, Buffer>();
+  private readonly waiting = new Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void }>();
+  private closed: Error | undefined;
+
+  constructor(pipe: Readable) {
+    pipe.on('data', (b: Buffer) => {
+      this.chunks.push(b);
+      this.size += b.length;
+      this.parse();
+    });
+    pipe.on('close', () => {
+      this.closed = new Error('the DuckDB process closed its data pipe');
+      for (const w of this.waiting.values()) w.reject(this.closed);
+      this.waiting.clear();
+    });
+  }
+
+  /** The frame of request `id`; frames of earlier requests nobody took (a stream abandoned) are dropped. */
+  take(id: number): Promise<Buffer> {
+    for (const k of this.ready.keys()) if (k < id) this.ready.delete(k);
+    const b = this.ready.get(id);
+    if (b) {
+      this.ready.delete(id);
+      return Promise.resolve(b);
+    }
+    if (this.closed) return Promise.reject(this.closed);
+    return new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+  }
+
+  private parse(): void {
+    while (this.size >= 8) {
+      if (this.chunks[0].length < 8) this.chunks = [Buffer.concat(this.chunks)];
+      const head = this.chunks[0];
+      const length = head.readUInt32BE(0);
+      const id = head.readUInt32BE(4);
+      if (this.size < 8 + length) return;
+      // Joined once, when the whole frame is there.
+      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size);
+      const body = all.subarray(8, 8 + length);
+      const rest = all.subarray(8 + length);
+      this.chunks = rest.length ? [rest] : [];
+      this.size = rest.length;
+      const w = this.waiting.get(id);
+      if (w) {
+        this.waiting.delete(id);
+        w.resolve(body);
+      } else {
+        this.ready.set(id, body);
+      }
+    }
+  }
+}
+
 class DuckDbProcessSession implements WarehouseSession {
   readonly dialect = 'duckdb' as const;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exited: Error | undefined;
 
+  private readonly frames: Frames;
+
   constructor(private readonly child: ChildProcess) {
+    this.frames = new Frames(child.stdio[4] as Readable);
     child.on('message', (m: DuckDbReply) => {
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -94,11 +158,12 @@ class DuckDbProcessSession implements WarehouseSession {
     let done = false;
     try {
       for (;;) {
-        const text = await this.request<string | null>('next', { sid });
-        if (text === null) {
+        const frame = await this.request<number | null>('next', { sid });
+        if (frame === null) {
           done = true;
           return;
         }
+        const text = (await this.frames.take(frame)).toString('utf8');
         yield text.startsWith(TEXT_BATCH) ? parseTextBatch(text) : (JSON.parse(text) as WarehouseRow[]);
       }
     } finally {
@@ -139,7 +204,7 @@ export async function openDuckDbProcess(config: DuckDbConfig, opts: OpenWarehous
   const child = fork(entry.module, [], {
     execArgv: entry.execArgv,
     serialization: 'advanced',
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
   });
   // A stop (SIGTERM to the job) is handled by the job, which cancels and closes this session: the
   // child must not take the signal itself. Its own process group would do, but the IPC channel
