@@ -222,7 +222,7 @@ export class ConflictSync {
           for (const [ssn, dates] of batch) {
             if (ssn === null || ssn === undefined || dates === null || dates === undefined || dates === '') continue;
             const list = String(dates);
-            if (!DATE_LIST.test(list)) throw new Error(`affected groups of SSN row with an invalid VisitDate list: ${list.slice(0, 80)}`);
+            if (!DATE_LIST.test(list)) throw new Error(`an affected groups row has an invalid VisitDate list: ${list.slice(0, 80)}`);
             chunk += `${copyField(ssn)}\t{${list}}\n`;
             groups += (list.length + 1) / 11;
           }
