@@ -313,7 +313,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         baselines: { duckdb: duck ?? null, postgres: pgBase ?? null },
         prior,
         warehouse: wh,
-        jobEnv: { ...(imageNodeOptions() ? { NODE_OPTIONS: imageNodeOptions() as string } : {}), ...opts.jobEnv },
+        jobEnv: { ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...opts.jobEnv },
         duckdbSettings: opts.duckdb,
       };
       say('');
