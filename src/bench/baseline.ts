@@ -18,6 +18,7 @@ import { createLogger } from '../log.js';
 import { DETECTED_NAMES } from '../sync/columns.js';
 import { copyLine } from '../sync/copy.js';
 import { readReferenceData } from '../sync/reference.js';
+import { affectedGroupsLine, scopeIdLines } from '../sync/sync.js';
 import { openTarget } from '../target/postgres.js';
 import { quoteIdent } from '../target/postgres.js';
 import { openDuckDb } from '../warehouse/duckdb.js';
@@ -154,8 +155,8 @@ export async function duckdbBaselineWorker(specPath: string): Promise<number> {
     if (ex && !(existsSync(ex.detected) && existsSync(ex.groups) && existsSync(ex.scope))) {
       const [groups, scope, conflicts] = streams;
       // The bytes the job's COPY sends: a line (ssn, {dates}) per SSN, one scope id per line.
-      await exportStream(session, groups, ex.groups, (r) => copyLine([r[0], `{${String(r[1])}}`]));
-      await exportStream(session, scope, ex.scope, (r) => `${String(r[0]).replaceAll(',', '\n')}\n`);
+      await exportStream(session, groups, ex.groups, (r) => affectedGroupsLine(r[0], String(r[1])));
+      await exportStream(session, scope, ex.scope, (r) => scopeIdLines(String(r[0])));
       await exportStream(session, conflicts, ex.detected, (r, n) => `${n}\t${copyLine(r)}`);
     }
     const result: DuckDbBaseline = { seconds, rows, peakRssMb, idleRssMb };

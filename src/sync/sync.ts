@@ -68,18 +68,32 @@ export class RejectsError extends Error {
   override readonly name = 'RejectsError';
 }
 
+/** The four hyphens of a UUID in the 36 characters of `s` from `at`. */
+function uuidHyphensAt(s: string, at: number): boolean {
+  return s.charCodeAt(at + 8) === 45 && s.charCodeAt(at + 13) === 45 && s.charCodeAt(at + 18) === 45 && s.charCodeAt(at + 23) === 45;
+}
 /** 36 characters with the four hyphens where a UUID has them. */
 function looksLikeUuid(s: string): boolean {
-  return s.length === 36 && s.charCodeAt(8) === 45 && s.charCodeAt(13) === 45 && s.charCodeAt(18) === 45 && s.charCodeAt(23) === 45;
+  return s.length === 36 && uuidHyphensAt(s, 0);
 }
 /** Ids of 36 characters joined by commas, each with its hyphens where a UUID has them. */
 function isUuidList(s: string): boolean {
   if ((s.length + 1) % 37 !== 0) return false;
   for (let at = 0; at < s.length; at += 37) {
-    if (s.charCodeAt(at + 8) !== 45 || s.charCodeAt(at + 13) !== 45 || s.charCodeAt(at + 18) !== 45 || s.charCodeAt(at + 23) !== 45) return false;
+    if (!uuidHyphensAt(s, at)) return false;
     if (at + 36 < s.length && s.charCodeAt(at + 36) !== 44) return false;
   }
   return true;
+}
+
+/** The COPY line of cu_groups for one SSN and its dates joined by commas. */
+export function affectedGroupsLine(ssn: unknown, dates: string): string {
+  return `${copyField(ssn)}\t{${dates}}\n`;
+}
+
+/** The COPY lines of cu_scope for ids joined by commas: one id per line. */
+export function scopeIdLines(ids: string): string {
+  return ids.replaceAll(',', '\n') + '\n';
 }
 const UUID_SQL = `'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'`;
 const DUPLICATE = 'duplicate (VisitID, ConVisitID) among the detected rows';
@@ -223,7 +237,7 @@ export class ConflictSync {
             if (ssn === null || ssn === undefined || dates === null || dates === undefined || dates === '') continue;
             const list = String(dates);
             if (!DATE_LIST.test(list)) throw new Error(`an affected groups row has an invalid VisitDate list: ${list.slice(0, 80)}`);
-            chunk += `${copyField(ssn)}\t{${list}}\n`;
+            chunk += affectedGroupsLine(ssn, list);
             groups += (list.length + 1) / 11;
           }
           return chunk;
@@ -256,7 +270,7 @@ export class ConflictSync {
             // Detection sends valid UUIDs: a cheap shape check of the whole list, id by id only
             // when it fails, keeps anything else out of the COPY (PostgreSQL checks the digits).
             if (isUuidList(packed)) {
-              chunk += packed.replaceAll(',', '\n') + '\n';
+              chunk += scopeIdLines(packed);
               rows += (packed.length + 1) / 37;
               continue;
             }
