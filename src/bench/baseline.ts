@@ -12,8 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { loadConfig } from '../config/config.js';
-import { detectionStatements } from '../detection/steps.js';
-import type { Statement } from '../detection/types.js';
+import { detectionParams, detectionStatements, type Statement } from '../detection/detection.js';
 import { createLogger } from '../log.js';
 import { DETECTED_NAMES } from '../sync/columns.js';
 import { copyLine } from '../sync/copy.js';
@@ -109,21 +108,12 @@ export async function duckdbBaselineWorker(specPath: string): Promise<number> {
   }
   if (config.warehouse.kind !== 'duckdb') throw new Error('the DuckDB baseline needs DUCKDB_PATH');
   const asOf = config.asOf;
-  if (!asOf || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(asOf)) throw new Error('the DuckDB baseline needs a naive AS_OF');
+  if (asOf?.kind !== 'naive') throw new Error('the DuckDB baseline needs a naive AS_OF');
   const statements = detectionStatements('duckdb', {
-    asOf,
-    clock: asOf,
+    ...detectionParams(config, ref),
+    clock: asOf.clock,
     database: config.warehouse.database,
     schema: config.warehouse.schema,
-    lookbackHours: config.lookbackHours,
-    lookbackYears: config.lookbackYears,
-    lookforwardDays: config.lookforwardDays,
-    comprehensive: config.enableAsymmetricJoin,
-    batchSize: config.batchSize,
-    excludedProviders: ref.excludedProviders,
-    excludedSsns: ref.excludedSsns,
-    mphBands: ref.mphBands,
-    extraDistancePer: ref.extraDistancePer,
   });
   const idleRssMb = procStatus(process.pid)?.rssMb ?? 0;
   // In this process (not openWarehouse's child process): its peak RSS is DuckDB's.
@@ -134,10 +124,8 @@ export async function duckdbBaselineWorker(specPath: string): Promise<number> {
   try {
     for (const s of statements) {
       const t0 = performance.now();
-      if (s.kind === 'insertRows' && s.data) {
-        const col = s.data.columns[0];
-        const values = col === 'provider_id' ? ref.excludedProviders.map((v) => v.toLowerCase()) : ref.excludedSsns;
-        await session.insertRows(s.data.table, s.data.columns, [...new Set(values.map((v) => v.trim()).filter(Boolean))].map((v) => [v]));
+      if (s.kind === 'insertRows') {
+        await session.insertRows(s.data.table, s.data.columns, s.data.rows);
       } else if (s.kind === 'stream') {
         streams.push(s);
         const n = await session.execute(STREAM_COPY(s.sql), s.params);

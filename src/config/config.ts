@@ -65,8 +65,8 @@ export interface Config {
   readonly enableStaleCleanup: boolean;
   readonly enableInsert: boolean;
   readonly failOnRejects: boolean;
-  /** AS_OF as given (validated ISO-8601); resolved to the session's zone by the warehouse. */
-  readonly asOf: string | undefined;
+  /** AS_OF, parsed; undefined: T is the warehouse session's current time. */
+  readonly asOf: AsOf | undefined;
   readonly timezone: string | undefined;
   /** Undefined: `data/reports/<run start>.json`, named when the run starts. */
   readonly runReportPath: string | undefined;
@@ -115,17 +115,26 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return found;
 }
 
-// ISO-8601 date or date-time, optional fraction and offset (AS_OF, detection.md "The run's clock").
+/**
+ * AS_OF (detection.md, "The run's clock"), parsed: a naive T `YYYY-MM-DD HH:MM:SS[.ffffff]` taken as
+ * it is, or an instant `YYYY-MM-DDTHH:MM:SS[.ffffff]±HH:MM` the warehouse session converts to its
+ * zone. `text` is AS_OF as given, for the log.
+ */
+export type AsOf =
+  | { readonly kind: 'naive'; readonly text: string; readonly clock: string }
+  | { readonly kind: 'instant'; readonly text: string; readonly instant: string };
+
+// ISO-8601 date or date-time, optional fraction (nanoseconds at most) and offset.
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
-function asOf(env: Env): string | undefined {
-  const v = value(env, 'AS_OF');
-  if (v === undefined) return undefined;
+/** Parses AS_OF text (trimmed); a ConfigError names AS_OF when it is not a valid ISO-8601 date-time. */
+export function parseAsOf(text: string): AsOf {
+  const v = text.trim();
   const m = ISO.exec(v);
   const bad = () =>
     new ConfigError(`AS_OF must be an ISO-8601 date-time such as 2026-02-14T06:00:00 or 2026-02-14T06:00:00-05:00 (got "${v}")`);
   if (!m) throw bad();
-  const [, y, mo, d, h = '0', mi = '0', s = '0'] = m;
+  const [, y, mo, d, h = '00', mi = '00', s = '00', frac, off] = m;
   const date = new Date(Date.UTC(+y, +mo - 1, +d, +h, +mi, +s));
   if (
     date.getUTCFullYear() !== +y || date.getUTCMonth() !== +mo - 1 || date.getUTCDate() !== +d ||
@@ -133,7 +142,17 @@ function asOf(env: Env): string | undefined {
   ) {
     throw bad();
   }
-  return v;
+  // Microseconds, as the warehouse keeps them; a zero fraction is left out.
+  const f = frac ? frac.padEnd(6, '0').slice(0, 6) : '';
+  const clock = `${y}-${mo}-${d} ${h}:${mi}:${s}${f && Number(f) !== 0 ? `.${f}` : ''}`;
+  if (!off) return { kind: 'naive', text: v, clock };
+  const offset = off === 'Z' ? '+00:00' : off.includes(':') ? off : `${off.slice(0, 3)}:${off.slice(3)}`;
+  return { kind: 'instant', text: v, instant: `${clock.replace(' ', 'T')}${offset}` };
+}
+
+function asOf(env: Env): AsOf | undefined {
+  const v = value(env, 'AS_OF');
+  return v === undefined ? undefined : parseAsOf(v);
 }
 
 function timezone(env: Env): string | undefined {
@@ -310,7 +329,7 @@ export function describeConfig(c: Config): Array<[string, string]> {
     ['ENABLE_STALE_CLEANUP', String(c.enableStaleCleanup)],
     ['ENABLE_INSERT', String(c.enableInsert)],
     ['FAIL_ON_REJECTS', String(c.failOnRejects)],
-    ['AS_OF', c.asOf ?? '<warehouse session time>'],
+    ['AS_OF', c.asOf?.text ?? '<warehouse session time>'],
     ['TIMEZONE', c.timezone ?? '<session default>'],
     ['RUN_REPORT_PATH', c.runReportPath ?? 'data/reports/<run start>.json'],
     ['EMAIL', c.email ? `${c.email.sender} -> ${c.email.recipients.join(', ')} (SES ${c.awsRegion})` : '<off>'],

@@ -1,11 +1,14 @@
-// A detection run over one warehouse session: the statements of steps.ts, sent in order, each
+// A detection run over one warehouse session: the statements of plan.ts, sent in order, each
 // step timed in the recorder, the big results streamed with back-pressure (detection.md).
 import { formatCount, formatDuration, type Logger } from '../log.js';
 import { inStep as asStepError, type RunRecorder } from '../run/recorder.js';
 import type { WarehouseRow, WarehouseSession, WarehouseValue } from '../warehouse/warehouse.js';
-import { sqlDialect } from './dialect.js';
-import { clockStatement, detectionPlan, normaliseClock, parseAsOf, STEP, type DetectionPlan } from './steps.js';
-import type { DetectionParams, DetectionRun, Statement } from './types.js';
+import { clockQuery, normaliseClock } from './clock.js';
+import { sqlDialect } from './dialect/index.js';
+import { STEP } from './names.js';
+import { detectionPlan, type DetectionPlan } from './plan.js';
+import type { ExecuteStatement, QueryStatement, StreamStatement } from './statement.js';
+import type { DetectionParams, DetectionRun } from './types.js';
 
 export interface DetectionContext {
   readonly database: string;
@@ -51,14 +54,14 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
   let plan: DetectionPlan | undefined;
   let prepared = false;
 
-  const exec = (s: Statement) => session.execute(s.sql, s.params);
-  const queryOne = async (s: Statement) => (await session.query(s.sql, s.params))[0] ?? {};
+  const exec = (s: ExecuteStatement) => session.execute(s.sql, s.params);
+  const queryOne = async (s: QueryStatement) => (await session.query(s.sql, s.params))[0] ?? {};
   const needPlan = (what: string): DetectionPlan => {
     if (!plan || !prepared) throw new Error(`detection: ${what} called before prepare()`);
     return plan;
   };
 
-  async function* streamed(s: Statement, onRows?: (n: number) => void, rowsPerBatch = batchSize): AsyncIterable<WarehouseRow[]> {
+  async function* streamed(s: StreamStatement, onRows?: (n: number) => void, rowsPerBatch = batchSize): AsyncIterable<WarehouseRow[]> {
     let iterator: AsyncIterator<WarehouseRow[]>;
     try {
       iterator = session.stream(s.sql, s.params, rowsPerBatch)[Symbol.asyncIterator]();
@@ -82,19 +85,17 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
     if (clock !== undefined) return clock;
     return inStep(STEP.clock, async () => {
       for (const s of d.sessionSetup) await session.execute(s);
-      const st = clockStatement(d, params.asOf);
+      const { asOf } = params;
       let t: string;
-      if (st) {
-        const row = await queryOne(st);
-        const v = row.t;
+      if (asOf?.kind === 'naive') {
+        t = asOf.clock;
+      } else {
+        const v = (await queryOne(clockQuery(d, asOf))).t;
         if (typeof v !== 'string') throw new Error(`the clock query returned ${String(v)}`);
         t = normaliseClock(v);
-      } else {
-        const parsed = parseAsOf(params.asOf as string);
-        t = (parsed as { naive: string }).naive;
       }
       clock = t;
-      log.info(`Clock T = ${t} (${params.asOf === undefined ? "the warehouse session's current time" : `AS_OF ${params.asOf}`})`, { clock: t });
+      log.info(`Clock T = ${t} (${asOf === undefined ? "the warehouse session's current time" : `AS_OF ${asOf.text}`})`, { clock: t });
       return t;
     });
   }
@@ -114,12 +115,11 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
           inStep(STEP.excluded, async () => {
             await exec(ex.createSsns);
             await exec(ex.createProviders);
-            const ssns = ex.insertSsns.data!;
-            const providers = ex.insertProviders.data!;
+            const ssns = ex.insertSsns.data;
+            const providers = ex.insertProviders.data;
             // The values travel as data (bound), never as SQL text.
-            const all = (rows: string[]) => rows.map((r) => [r]);
-            await session.insertRows(ssns.table, ssns.columns, all(uniqueValues(params.excludedSsns, false)));
-            await session.insertRows(providers.table, providers.columns, all(uniqueValues(params.excludedProviders, true)));
+            await session.insertRows(ssns.table, ssns.columns, ssns.rows);
+            await session.insertRows(providers.table, providers.columns, providers.rows);
             return { ssns: ssns.rowCount, providers: providers.rowCount };
           }),
         (r) => ({ rows: r.ssns, unit: `excluded SSNs, ${formatCount(r.providers)} excluded providers` }),
@@ -141,7 +141,7 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
         (r) => ({ rows: r.groups, unit: `groups (${formatCount(r.ssns)} SSNs, ${formatCount(r.dates)} dates, ${formatCount(r.changed)} changed visits)` }),
       );
 
-      const part = async (create: Statement, stats: Statement, stat: 'candidatesPartA' | 'candidatesPartB') => {
+      const part = async (create: ExecuteStatement, stats: QueryStatement, stat: 'candidatesPartA' | 'candidatesPartB') => {
         await exec(create);
         const s = await queryOne(stats);
         const r = { candidates: num(s.candidates), dropped: num(s.dropped), gpsBad: num(s.gps_bad), rows: num(s.rows) };
@@ -221,14 +221,4 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
       });
     },
   };
-}
-
-function uniqueValues(values: readonly string[], lower: boolean): string[] {
-  const out = new Set<string>();
-  for (const v of values) {
-    if (typeof v !== 'string') continue;
-    const t = v.trim();
-    if (t) out.add(lower ? t.toLowerCase() : t);
-  }
-  return [...out];
 }

@@ -1,5 +1,6 @@
 // The contract between detection (warehouse, steps 0–3) and sync (PostgreSQL): reference
 // data in, three streams out. See detection.md and sync.md.
+import type { AsOf } from '../config/config.js';
 import type { WarehouseRow } from '../warehouse/warehouse.js';
 
 export interface MphBand {
@@ -8,16 +9,8 @@ export interface MphBand {
   readonly mph: number;
 }
 
-/** Everything a detection run needs; all relative times come from the clock T. */
-export interface DetectionParams {
-  /** AS_OF as configured (ISO-8601, maybe with an offset), or undefined: the session's now. */
-  readonly asOf: string | undefined;
-  readonly lookbackHours: number;
-  readonly lookbackYears: number;
-  readonly lookforwardDays: number;
-  /** ENABLE_ASYMMETRIC_JOIN: true = comprehensive, false = delta only. */
-  readonly comprehensive: boolean;
-  readonly batchSize: number;
+/** What detection reads from PostgreSQL before it starts (detection.md, "Reference data"). */
+export interface DetectionReference {
   /** Lower-cased provider ids of excluded_agency. */
   readonly excludedProviders: readonly string[];
   /** Trimmed, non-empty SSNs of excluded_ssn. */
@@ -25,6 +18,18 @@ export interface DetectionParams {
   /** Usable bands (no NULLs), ordered by `from`. */
   readonly mphBands: readonly MphBand[];
   readonly extraDistancePer: number;
+}
+
+/** Everything a detection run needs; all relative times come from the clock T. */
+export interface DetectionParams extends DetectionReference {
+  /** AS_OF as parsed by the configuration, or undefined: the session's now. */
+  readonly asOf: AsOf | undefined;
+  readonly lookbackHours: number;
+  readonly lookbackYears: number;
+  readonly lookforwardDays: number;
+  /** ENABLE_ASYMMETRIC_JOIN: true = comprehensive, false = delta only. */
+  readonly comprehensive: boolean;
+  readonly batchSize: number;
 }
 
 /** One detection run over one warehouse session. Methods are called in this order. */
@@ -46,24 +51,4 @@ export interface DetectionRun {
   scopeVisitIds(): AsyncIterable<WarehouseRow[]>;
   /** Step 3: the detected rows, in the column order of DETECTED_COLUMNS, ids lower-cased. */
   detectedRows(): AsyncIterable<WarehouseRow[]>;
-}
-
-/** One statement of a run, for the `sql` tool and the Snowflake parse check. */
-export interface Statement {
-  readonly step: string;
-  readonly sql: string;
-  readonly params: readonly (string | number | boolean | null)[];
-  /**
-   * How the run sends it (optional, added by detection): `execute`, `query` (small result),
-   * `stream` (large result, batched), or `insertRows`: the rows travel as data through
-   * WarehouseSession.insertRows, `sql` shows the INSERT with one row of placeholders.
-   */
-  readonly kind?: 'execute' | 'query' | 'stream' | 'insertRows';
-  /** For `insertRows`: the table, its columns, how many rows and the first few (for reading). */
-  readonly data?: {
-    readonly table: string;
-    readonly columns: readonly string[];
-    readonly rowCount: number;
-    readonly sample: readonly (readonly (string | number | boolean | null)[])[];
-  };
 }

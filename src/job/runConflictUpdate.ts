@@ -4,7 +4,7 @@
 // warehouse statement and the running PostgreSQL query so the run unwinds through its rollback.
 import type pg from 'pg';
 import type { ActionContext } from '../actions/context.js';
-import { createDetectionRun, type DetectionContext } from '../detection/detection.js';
+import { createDetectionRun, detectionParams, type DetectionContext } from '../detection/detection.js';
 import type { DetectionParams, DetectionRun } from '../detection/types.js';
 import { errorMessage, LockHeldError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -74,18 +74,7 @@ async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, 
     wh = session;
     unhookWh = shutdown.onStop(() => session.cancel());
     shutdown.throwIfStopped();
-    const params: DetectionParams = {
-      asOf: config.asOf,
-      lookbackHours: config.lookbackHours,
-      lookbackYears: config.lookbackYears,
-      lookforwardDays: config.lookforwardDays,
-      comprehensive: config.enableAsymmetricJoin,
-      batchSize: config.batchSize,
-      excludedProviders: ref.excludedProviders,
-      excludedSsns: ref.excludedSsns,
-      mphBands: ref.mphBands,
-      extraDistancePer: ref.extraDistancePer,
-    };
+    const params = detectionParams(config, ref);
     const run = createRun(session, params, {
       database: config.warehouse.database,
       schema: config.warehouse.schema,

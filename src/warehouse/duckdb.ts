@@ -12,16 +12,9 @@ import {
 } from '@duckdb/node-api';
 import type { DuckDbConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
+import { duckdbText } from '../sqlText.js';
 import { textBatch } from './textBatch.js';
 import type { OpenWarehouseOptions, SqlParam, WarehouseRow, WarehouseSession, WarehouseValue } from './warehouse.js';
-
-export function quoteDuckIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
 
 /**
  * Streamed results reach JavaScript value by value, and every string longer than 12 bytes costs a
@@ -199,12 +192,12 @@ export class DuckDbSession implements WarehouseSession {
     return `SELECT CAST(json_array(${exprs.join(', ')}) AS VARCHAR) AS "row" FROM (${sql}) AS t(${cols.join(', ')})`;
   }
 
-  async insertRows(table: string, columns: readonly string[], rows: readonly SqlParam[][]): Promise<void> {
+  async insertRows(table: string, columns: readonly string[], rows: readonly (readonly SqlParam[])[]): Promise<void> {
     if (rows.length === 0) return;
     // An appender would need the table's catalog; a prepared multi-row INSERT keeps values bound.
     const width = columns.length;
     const per = Math.max(1, Math.floor(1000 / width));
-    const cols = columns.map(quoteDuckIdent).join(', ');
+    const cols = columns.map(duckdbText.ident).join(', ');
     for (let i = 0; i < rows.length; i += per) {
       const slice = rows.slice(i, i + per);
       const placeholders = slice.map(() => `(${columns.map(() => '?').join(', ')})`).join(', ');
@@ -244,8 +237,8 @@ export async function openDuckDb(config: DuckDbConfig, opts: OpenWarehouseOption
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
-    await conn.run(`ATTACH ${sqlString(config.path)} AS ${quoteDuckIdent(config.database)} (READ_ONLY)`);
-    if (opts.timezone) await conn.run(`SET TimeZone = ${sqlString(opts.timezone)}`);
+    await conn.run(`ATTACH ${duckdbText.str(config.path)} AS ${duckdbText.ident(config.database)} (READ_ONLY)`);
+    if (opts.timezone) await conn.run(`SET TimeZone = ${duckdbText.str(opts.timezone)}`);
   } catch (err) {
     conn.closeSync();
     instance.closeSync();

@@ -172,7 +172,7 @@ class DuckDbProcessSession implements WarehouseSession {
     }
   }
 
-  insertRows(table: string, columns: readonly string[], rows: readonly SqlParam[][]): Promise<void> {
+  insertRows(table: string, columns: readonly string[], rows: readonly (readonly SqlParam[])[]): Promise<void> {
     return this.request('insertRows', { table, columns, rows });
   }
 

@@ -19,6 +19,7 @@ import type { Column, Connection, ConnectionOptions, RowStatement, SnowflakeLogg
 import type { SnowflakeConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { snowflakeText } from '../sqlText.js';
 import { firstLine, SnowflakeError, toSnowflakeError, type SnowflakeErrorContext } from './snowflakeErrors.js';
 import type { OpenWarehouseOptions, SqlParam, WarehouseRow, WarehouseSession, WarehouseValue } from './warehouse.js';
 
@@ -79,15 +80,6 @@ function loadSdk(): Promise<Sdk> {
 
 // ------------------------------------------------------------------------------------------
 // values
-
-/** A column name of insertRows(), quoted as detection creates its columns (case-sensitive in Snowflake). */
-export function quoteSnowflakeIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function sqlString(s: string): string {
-  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
 
 interface SfDateLike {
   getEpochSeconds(): number;
@@ -201,7 +193,7 @@ function converter(column: Column): Convert {
  * integer first, a fraction later, labelled FIXED) or numbers and booleans travels labelled as
  * text instead, which Snowflake casts to the column's type on insert.
  */
-function arrayBinds(rows: readonly SqlParam[][], width: number): SqlParam[][] {
+function arrayBinds(rows: readonly (readonly SqlParam[])[], width: number): SqlParam[][] {
   const textColumns: number[] = [];
   for (let c = 0; c < width; c++) {
     const kinds = new Set<string>();
@@ -415,12 +407,12 @@ class SnowflakeSession implements WarehouseSession {
     }
   }
 
-  async insertRows(table: string, columns: readonly string[], rows: readonly SqlParam[][]): Promise<void> {
+  async insertRows(table: string, columns: readonly string[], rows: readonly (readonly SqlParam[])[]): Promise<void> {
     if (rows.length === 0) return;
     const width = columns.length;
     if (width === 0) throw new Error('insertRows: no columns');
     const per = Math.max(1, Math.floor(MAX_BINDS_PER_INSERT / width));
-    const sql = `INSERT INTO ${table} (${columns.map(quoteSnowflakeIdent).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+    const sql = `INSERT INTO ${table} (${columns.map(snowflakeText.ident).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
     const release = await this.acquire();
     try {
       for (let i = 0; i < rows.length; i += per) {
@@ -585,7 +577,7 @@ export async function openSnowflakeSession(
   const session = new SnowflakeSession(connection, ctx, opts.log, queryTag);
   if (opts.timezone) {
     try {
-      await session.execute(`ALTER SESSION SET TIMEZONE = ${sqlString(opts.timezone)}`);
+      await session.execute(`ALTER SESSION SET TIMEZONE = ${snowflakeText.str(opts.timezone)}`);
     } catch (err) {
       await session.close();
       throw err instanceof SnowflakeError

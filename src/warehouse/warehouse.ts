@@ -29,7 +29,7 @@ export interface WarehouseSession {
    */
   stream(sql: string, params: readonly SqlParam[], batchSize: number): AsyncIterable<WarehouseRow[]>;
   /** Bulk-insert rows into an existing (temporary) table: data travels as data, never as SQL text. */
-  insertRows(table: string, columns: readonly string[], rows: readonly SqlParam[][]): Promise<void>;
+  insertRows(table: string, columns: readonly string[], rows: readonly (readonly SqlParam[])[]): Promise<void>;
   /** Cancel the statement running now, if any (SIGTERM). */
   cancel(): Promise<void>;
   close(): Promise<void>;

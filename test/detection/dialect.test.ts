@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { sqlDialect } from '../../src/detection/dialect.js';
-import { GPS_RE } from '../../src/detection/steps.js';
+import { sqlDialect } from '../../src/detection/dialect/index.js';
+import { GPS_RE } from '../../src/detection/locations.js';
 
 const TEXTS = [
   '40.5,-73.25',

@@ -3,18 +3,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
-import { detectionStatements, type PlanParams } from '../../src/detection/detection.js';
-import type { Statement } from '../../src/detection/types.js';
+import { detectionStatements, type PlanParams, type Statement } from '../../src/detection/detection.js';
 import { bindForReading, sqlCommand } from '../../src/tools/sql.js';
-import { detectFile, params, pair, tempDir, uid, UNCHANGED, writeWarehouse } from './warehouse.js';
+import { detectFile, params, pair, tempDir, uid, UNCHANGED, writeWarehouse, type ParamsOver } from './warehouse.js';
 
 const SECRET_SSN = '555-12-3456';
-const base = (over: Partial<PlanParams> = {}): PlanParams => ({
-  ...params({ excludedSsns: [SECRET_SSN, ' 555-99-0000 '], excludedProviders: [uid('a', 9)] }),
+const base = (over: ParamsOver = {}): PlanParams => ({
+  ...params({ excludedSsns: [SECRET_SSN, ' 555-99-0000 '], excludedProviders: [uid('a', 9)], ...over }),
   clock: '2026-02-14 12:00:00',
   database: 'ANALYTICS',
   schema: 'BI',
-  ...over,
 });
 
 const shape = (list: Statement[]) => list.filter((s) => s.step !== 'Session setup').map((s) => `${s.step} ${s.kind}`);
@@ -106,7 +104,7 @@ test('the DuckDB statement list, sent by hand in order, gives the rows of a run 
   try {
     await conn.run(`ATTACH '${path}' AS ANALYTICS (READ_ONLY)`);
     await conn.run(`SET TimeZone = 'UTC'`);
-    const list = detectionStatements('duckdb', { ...base({ excludedSsns: [], excludedProviders: [] }), asOf: '2026-02-14 12:00:00' });
+    const list = detectionStatements('duckdb', base({ excludedSsns: [], excludedProviders: [], asOf: '2026-02-14 12:00:00' }));
     for (const s of list) {
       if (s.kind === 'insertRows') {
         for (const r of s.data!.sample) await conn.run(s.sql, r as DuckDBValue[]);
@@ -163,6 +161,10 @@ describe('sql tool (operations.md: "sql --dialect snowflake|duckdb")', () => {
 
   test('a bad dialect is a usage error', async () => {
     await assert.rejects(() => capture(['--dialect', 'oracle'], {}), /--dialect must be snowflake or duckdb/);
+  });
+
+  test('a bad --as-of is rejected as AS_OF is (config), not printed with an impossible T', async () => {
+    await assert.rejects(() => capture(['--dialect', 'duckdb', '--as-of', '2026-13-14'], {}), /AS_OF must be an ISO-8601 date-time .*got "2026-13-14"/);
   });
 
   test('binding skips question marks inside string literals (the GPS pattern has some)', () => {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { parseAsOf } from '../../src/config/config.js';
 import { createDetectionRun } from '../../src/detection/detection.js';
 import type { DetectionParams, MphBand } from '../../src/detection/types.js';
 import { createLogger } from '../../src/log.js';
@@ -253,9 +254,13 @@ export const DEFAULT_BANDS: MphBand[] = [
   { from: 25, to: 100000, mph: 45 },
 ];
 
-export function params(over: Partial<DetectionParams> = {}): DetectionParams {
+/** Overrides of the detection parameters; AS_OF as text, parsed as the configuration parses it. */
+export type ParamsOver = Partial<Omit<DetectionParams, 'asOf'>> & { asOf?: string };
+
+export function params(over: ParamsOver = {}): DetectionParams {
+  const { asOf = T, ...rest } = over;
   return {
-    asOf: T,
+    asOf: 'asOf' in over && over.asOf === undefined ? undefined : parseAsOf(asOf),
     lookbackHours: 36,
     lookbackYears: 2,
     lookforwardDays: 45,
@@ -265,7 +270,7 @@ export function params(over: Partial<DetectionParams> = {}): DetectionParams {
     excludedSsns: [],
     mphBands: DEFAULT_BANDS,
     extraDistancePer: 1.25,
-    ...over,
+    ...rest,
   };
 }
 
@@ -303,14 +308,14 @@ export function tempDir(): string {
 /** Builds the warehouse, runs a whole detection over it and collects every stream. */
 export async function detect(
   spec: WarehouseSpec,
-  over: Partial<DetectionParams> = {},
+  over: ParamsOver = {},
   opts: { timezone?: string } = { timezone: 'UTC' },
 ): Promise<DetectResult> {
   const path = await writeWarehouse(tempDir(), spec);
   return detectFile(path, over, opts);
 }
 
-export async function detectFile(path: string, over: Partial<DetectionParams> = {}, opts: { timezone?: string } = { timezone: 'UTC' }): Promise<DetectResult> {
+export async function detectFile(path: string, over: ParamsOver = {}, opts: { timezone?: string } = { timezone: 'UTC' }): Promise<DetectResult> {
   const log = createLogger({ level: 'ERROR', out: { write: () => true } as unknown as NodeJS.WritableStream });
   const session = await openDuckDb({ kind: 'duckdb', path, database: 'ANALYTICS', schema: 'BI' }, { timezone: opts.timezone, log });
   try {

@@ -21,8 +21,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pkg from 'node-sql-parser';
-import { detectionStatements, type PlanParams } from '../../src/detection/detection.js';
-import type { Statement } from '../../src/detection/types.js';
+import { parseAsOf } from '../../src/config/config.js';
+import { detectionStatements, type PlanParams, type Statement } from '../../src/detection/detection.js';
 
 const { Parser } = pkg;
 const parser = new Parser();
@@ -128,8 +128,8 @@ const base: PlanParams = {
 const variants: Array<[string, PlanParams]> = [
   ['comprehensive, clock from the session', base],
   ['delta only', { ...base, comprehensive: false }],
-  ['AS_OF with an offset (bound clock query)', { ...base, asOf: '2026-02-14T06:00:00-05:00' }],
-  ['AS_OF naive, no clock query', { ...base, asOf: '2026-02-14T06:00:00', clock: '2026-02-14 06:00:00' }],
+  ['AS_OF with an offset (bound clock query)', { ...base, asOf: parseAsOf('2026-02-14T06:00:00-05:00') }],
+  ['AS_OF naive, no clock query', { ...base, asOf: parseAsOf('2026-02-14T06:00:00'), clock: '2026-02-14 06:00:00' }],
   ['no MPH band, no exclusions', { ...base, mphBands: [], excludedSsns: [], excludedProviders: [] }],
 ];
 

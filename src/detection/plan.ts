@@ -1,0 +1,89 @@
+// The statements of a run, in order, built from the steps (detection.md, steps 0–3). All relative
+// times come from the run's clock T, inlined as literals (no now() in any step); excluded SSNs and
+// providers travel as data into temporary tables.
+//
+//   Session setup   DuckDB only: insertion order off, the written join order kept
+//   Clock           the session's local time, or AS_OF with an offset converted (none for a naive AS_OF)
+//   Step 0          cu_excluded_ssns, cu_excluded_providers: created, filled by insertRows   exclusions.ts
+//   Step 1          cu_delta_keys: affected (VisitDate, SSN) groups, changed visits; stats   affectedGroups.ts
+//   Step 2a         cu_caregivers, cu_patients (with the chosen address), cu_payer_contracts
+//                   (deduplicated dimensions), cu_fact_dups; cu_base_visits part A; stats  baseVisits.ts
+//   Step 2b         cu_base_visits part B (unchanged visits of affected groups; comprehensive only); stats
+//   Affected groups stream [SSN, VisitDates]: one row per SSN, its dates joined by commas  affectedGroups.ts
+//   Scope visit ids stream [VisitIDs]: the ids in hash buckets, joined by commas            scope.ts
+//   Step 3          cu_conflict_pairs (narrow pairs, rules, values), cu_conflict_visits,
+//                   cu_conflict_facts, cu_visit_details (every base column of those visits
+//                   only), then the detected rows, streamed                                  pairs.ts
+import type { Dialect } from '../warehouse/warehouse.js';
+import { affectedGroupsStatement, deltaKeysStatements, type DeltaKeysStatements } from './affectedGroups.js';
+import { baseChangedStatements, baseUnchangedStatements, type BaseChangedStatements, type BaseUnchangedStatements } from './baseVisits.js';
+import { clockStatement } from './clock.js';
+import { context, type PlanParams } from './context.js';
+import { sqlDialect, type SqlDialect } from './dialect/index.js';
+import { exclusionStatements, type ExclusionStatements } from './exclusions.js';
+import { STEP } from './names.js';
+import { conflictStatements, type ConflictStatements } from './pairs.js';
+import { scopeVisitIdsStatement } from './scope.js';
+import { execute, type ExecuteStatement, type Statement, type StreamStatement } from './statement.js';
+
+export interface DetectionPlan {
+  readonly setup: readonly ExecuteStatement[];
+  readonly excluded: ExclusionStatements;
+  readonly deltaKeys: DeltaKeysStatements;
+  readonly baseChanged: BaseChangedStatements;
+  /** Comprehensive mode only. */
+  readonly baseUnchanged: BaseUnchangedStatements | undefined;
+  readonly affectedGroups: StreamStatement;
+  readonly scopeVisitIds: StreamStatement;
+  readonly conflicts: ConflictStatements;
+}
+
+/** Every statement of a run after the clock, structured by step. */
+export function detectionPlan(d: SqlDialect, p: PlanParams): DetectionPlan {
+  const x = context(d, p);
+  return {
+    setup: d.sessionSetup.map((s) => execute(STEP.setup, s)),
+    excluded: exclusionStatements(x),
+    deltaKeys: deltaKeysStatements(x),
+    baseChanged: baseChangedStatements(x),
+    baseUnchanged: baseUnchangedStatements(x),
+    affectedGroups: affectedGroupsStatement(x),
+    scopeVisitIds: scopeVisitIdsStatement(x),
+    conflicts: conflictStatements(x),
+  };
+}
+
+/** The statements of a plan after the clock, in the order a run sends them. */
+function afterClock(plan: DetectionPlan): Statement[] {
+  const { excluded: ex, deltaKeys, baseChanged, baseUnchanged: b, conflicts: c } = plan;
+  return [
+    ex.createSsns,
+    ex.insertSsns,
+    ex.createProviders,
+    ex.insertProviders,
+    deltaKeys.create,
+    deltaKeys.stats,
+    ...baseChanged.prepare,
+    baseChanged.create,
+    baseChanged.stats,
+    ...(b ? [b.insert, b.stats] : []),
+    plan.affectedGroups,
+    plan.scopeVisitIds,
+    c.pairs,
+    c.visits,
+    c.facts,
+    c.details,
+    c.rows,
+  ];
+}
+
+/**
+ * Every statement of a run, in order: session setup, the clock read (when AS_OF is not a naive
+ * timestamp), steps 0–2, the affected groups and scope streams, step 3.
+ */
+export function detectionStatements(dialect: Dialect, params: PlanParams): Statement[] {
+  const d = sqlDialect(dialect);
+  const plan = detectionPlan(d, params);
+  const clock = clockStatement(d, params.asOf);
+  return [...plan.setup, ...(clock ? [clock] : []), ...afterClock(plan)];
+}
