@@ -7,10 +7,11 @@
 import { existsSync, rmSync, renameSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { duckdbText, type SqlScalar } from '../sqlText.js';
 import { bulkPlan, BULK_CLEANUP } from './bulk.js';
 import { edgeData, type EdgeScenario } from './edge-cases.js';
 import { PROFILES, type Profile } from './profiles.js';
-import { DAY_MS, formatDate, lit, minusYears, parseNaive, q, tableRef, warehouseDdl, warehouseTables } from './sql-util.js';
+import { DAY_MS, formatDate, minusYears, parseNaive, tableRef, warehouseDdl, warehouseTables } from './sql-util.js';
 
 export { PROFILES, type Profile, type ProfileSpec } from './profiles.js';
 export { edgeData, type EdgeScenario } from './edge-cases.js';
@@ -80,9 +81,9 @@ async function insertRows(conn: DuckDBConnection, table: string, rows: readonly 
     }
   }
   const values = rows.map(
-    (r) => `(${cols.map((c) => `CAST(${lit((r[c.name] ?? null) as string | number | boolean | null)} AS ${c.type})`).join(', ')})`,
+    (r) => `(${cols.map((c) => `CAST(${duckdbText.literal((r[c.name] ?? null) as SqlScalar)} AS ${c.type})`).join(', ')})`,
   );
-  await exec(conn, `INSERT INTO ${tableRef(table)} (${cols.map((c) => q(c.name)).join(', ')}) VALUES ${values.join(',\n')}`);
+  await exec(conn, `INSERT INTO ${tableRef(table)} (${cols.map((c) => duckdbText.ident(c.name)).join(', ')}) VALUES ${values.join(',\n')}`);
 }
 
 function windowPastDays(asOf: string): number {
@@ -100,7 +101,7 @@ export async function generateWarehouse(opts: GenerateOptions): Promise<Generate
   removeDbFiles(tmp);
   const spec = PROFILES[opts.profile];
   const asOfMs = parseNaive(opts.asOf);
-  const asOfSql = `TIMESTAMP ${lit(opts.asOf)}`;
+  const asOfSql = `TIMESTAMP ${duckdbText.str(opts.asOf)}`;
 
   const instance = await DuckDBInstance.create(tmp);
   let conn: DuckDBConnection | undefined;
@@ -190,7 +191,7 @@ export async function mutateWarehouse(opts: { path: string; seed: number; asOf: 
   const conn = await instance.connect();
   const fact = tableRef('FACTVISITCALLPERFORMANCE_CR');
   const cg = tableRef('DIMCAREGIVER');
-  const T = `TIMESTAMP ${lit(opts.asOf)}`;
+  const T = `TIMESTAMP ${duckdbText.str(opts.asOf)}`;
   const S = `${opts.seed}::BIGINT`;
   try {
     const total = await scalar(conn, `SELECT count(*) FROM ${fact}`);
@@ -228,7 +229,7 @@ SELECT w.vid,
   ${T} - to_seconds((hash(${S}, 7006::BIGINT, w.vid) % 21600)::BIGINT) AS upd
 FROM withv w LEFT JOIN partner pt ON pt.vid = w.vid`,
     );
-    const shift = (col: string) => `f.${q(col)} + to_days(m.dd) + to_minutes(m.dm)`;
+    const shift = (col: string) => `f.${duckdbText.ident(col)} + to_days(m.dd) + to_minutes(m.dm)`;
     await exec(
       conn,
       `UPDATE ${fact} AS f SET

@@ -1,7 +1,13 @@
-// Small helpers shared by the generator: DDL from the transcribed column list, SQL literals,
+// Small helpers shared by the generator: DDL from the transcribed column list, list literals,
 // naive-timestamp arithmetic in JavaScript (for the hand-crafted rows) and stable UUID text.
+// Identifiers and literals are DuckDB's (src/sqlText.ts).
 import { createHash } from 'node:crypto';
 import { WAREHOUSE_COLUMNS } from '../schema/columns.js';
+import { duckdbText } from '../sqlText.js';
+
+const { ident, literal } = duckdbText;
+
+export type { SqlScalar as SqlValue } from '../sqlText.js';
 
 export const WAREHOUSE_SCHEMA = 'BI';
 
@@ -23,43 +29,27 @@ export function warehouseTables(): Map<string, { name: string; type: string }[]>
   return tables;
 }
 
-export function q(identifier: string): string {
-  return `"${identifier.replaceAll('"', '""')}"`;
-}
-
 export function tableRef(table: string): string {
-  return `${q(WAREHOUSE_SCHEMA)}.${q(table)}`;
+  return duckdbText.qualified(WAREHOUSE_SCHEMA, table);
 }
 
 /** CREATE TABLE statements for every warehouse table (schema BI, exact names and types). */
 export function warehouseDdl(): string[] {
-  const out = [`CREATE SCHEMA IF NOT EXISTS ${q(WAREHOUSE_SCHEMA)}`];
+  const out = [`CREATE SCHEMA IF NOT EXISTS ${ident(WAREHOUSE_SCHEMA)}`];
   for (const [table, cols] of warehouseTables()) {
-    out.push(`CREATE TABLE ${tableRef(table)} (${cols.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`);
+    out.push(`CREATE TABLE ${tableRef(table)} (${cols.map((c) => `${ident(c.name)} ${c.type}`).join(', ')})`);
   }
   return out;
 }
 
-export type SqlValue = string | number | boolean | null;
-
-export function lit(v: SqlValue): string {
-  if (v === null) return 'NULL';
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
-    return String(v);
-  }
-  return `'${v.replaceAll("'", "''")}'`;
-}
-
 /** A SQL list literal of strings/NULLs, e.g. ['NY', NULL]. */
 export function listLit(values: readonly (string | null)[]): string {
-  return `[${values.map((v) => (v === null ? 'NULL::VARCHAR' : lit(v))).join(', ')}]`;
+  return `[${values.map((v) => (v === null ? 'NULL::VARCHAR' : literal(v))).join(', ')}]`;
 }
 
 /** A SQL list literal of numbers, e.g. [1.5, 2]. */
 export function numListLit(values: readonly number[]): string {
-  return `[${values.map((v) => lit(v)).join(', ')}]`;
+  return `[${values.map((v) => literal(v)).join(', ')}]`;
 }
 
 /** Expand (value, weight) pairs into a list of `size` entries, for weighted picks by index. */

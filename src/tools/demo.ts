@@ -16,6 +16,7 @@ import { loadConfig, type Env } from '../config/config.js';
 import { errorMessage } from '../errors.js';
 import { createLogger, formatCount, formatDuration } from '../log.js';
 import { openTarget, quoteIdent, type Target } from '../target/postgres.js';
+import { duckdbText } from '../sqlText.js';
 import { parseArgs } from './args.js';
 
 const PROFILE = 'small';
@@ -111,7 +112,7 @@ async function latestUpdate(path: string): Promise<string | undefined> {
   const inst = await DuckDBInstance.create(':memory:');
   const conn = await inst.connect();
   try {
-    await conn.run(`ATTACH '${path.replace(/'/g, "''")}' AS w (READ_ONLY)`);
+    await conn.run(`ATTACH ${duckdbText.str(path)} AS w (READ_ONLY)`);
     const r = await conn.runAndReadAll(`SELECT strftime(max("Visit Updated Timestamp"), '%Y-%m-%d %H:%M:%S') AS t FROM w.BI.FACTVISITCALLPERFORMANCE_CR`);
     const t = r.getRowObjectsJson()[0]?.t;
     return typeof t === 'string' ? t : undefined;

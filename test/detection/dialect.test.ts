@@ -1,10 +1,11 @@
-// dialect.ts: regexGroups gives, group by group, what regexGroup gives (steps.ts uses it for the
+// dialect/: regexGroups gives, group by group, what regexGroup gives (baseVisits.ts uses it for the
 // GPS text, detection.md "Coordinates"; DuckDB matches once for all the groups).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { sqlDialect } from '../../src/detection/dialect/index.js';
 import { GPS_RE } from '../../src/detection/locations.js';
+import { duckdbText } from '../../src/sqlText.js';
 
 const TEXTS = [
   '40.5,-73.25',
@@ -19,7 +20,7 @@ const TEXTS = [
   '1,2\n',
 ];
 
-describe('regexGroups (dialect.ts)', () => {
+describe('regexGroups (dialect/)', () => {
   test('Snowflake: the same REGEXP_SUBSTR per group as regexGroup', () => {
     const d = sqlDialect('snowflake');
     assert.deepEqual(d.regexGroups('x', GPS_RE, [1, 4]), [d.regexGroup('x', GPS_RE, 1), d.regexGroup('x', GPS_RE, 4)]);
@@ -30,7 +31,7 @@ describe('regexGroups (dialect.ts)', () => {
     const inst = await DuckDBInstance.create(':memory:');
     const conn = await inst.connect();
     try {
-      const values = [...TEXTS.map((t) => `('${t.replace(/'/g, "''")}')`), '(NULL)'].join(', ');
+      const values = [...TEXTS.map((t) => `(${duckdbText.str(t)})`), '(NULL)'].join(', ');
       const [g1, g4] = d.regexGroups('t.x', GPS_RE, [1, 4]);
       const r = await conn.runAndReadAll(
         `SELECT t.x, ${g1} AS a1, ${d.regexGroup('t.x', GPS_RE, 1)} AS b1, ${g4} AS a4, ${d.regexGroup('t.x', GPS_RE, 4)} AS b4 ` +

@@ -10,6 +10,7 @@ import { createDetectionRun } from '../../src/detection/detection.js';
 import type { DetectionParams, MphBand } from '../../src/detection/types.js';
 import { createLogger } from '../../src/log.js';
 import { RunRecorder, type StepRecord } from '../../src/run/recorder.js';
+import { duckdbText } from '../../src/sqlText.js';
 import { DETECTED_COLUMNS, WAREHOUSE_COLUMNS } from '../../src/schema/columns.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { WarehouseRow, WarehouseValue } from '../../src/warehouse/warehouse.js';
@@ -195,7 +196,7 @@ function tables(): Map<string, Array<{ column: string; type: string }>> {
   return out;
 }
 
-const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+const quote = duckdbText.ident;
 
 /** Writes a DuckDB warehouse file (schema BI) into `dir` and returns its path. */
 export async function writeWarehouse(dir: string, spec: WarehouseSpec): Promise<string> {
