@@ -80,26 +80,27 @@ describe('values are read', () => {
     assert.equal(c.timezone, 'America/New_York');
   });
   // detection.md, "The run's clock": a naive AS_OF is T itself; with an offset, the session converts it.
+  const asOf = (v: string) => loadConfig({ AS_OF: v }).asOf;
   test('AS_OF without an offset is T as it is: a date is its midnight, fractions kept to microseconds', () => {
-    const clock = (v: string) => {
-      const a = loadConfig({ AS_OF: v }).asOf;
-      return a?.kind === 'naive' ? a.clock : a?.kind;
-    };
-    assert.equal(clock('2026-02-14T06:00:00'), '2026-02-14 06:00:00');
-    assert.equal(clock(' 2026-02-14 06:00 '), '2026-02-14 06:00:00');
-    assert.equal(clock('2026-02-14'), '2026-02-14 00:00:00');
-    assert.equal(clock('2026-02-14T22:00:00.250'), '2026-02-14 22:00:00.250000');
-    assert.equal(clock('2026-02-14T22:00:00.1234567'), '2026-02-14 22:00:00.123456');
-    assert.equal(clock('2026-02-14T22:00:00.000'), '2026-02-14 22:00:00');
+    for (const [v, clock] of [
+      ['2026-02-14T06:00:00', '2026-02-14 06:00:00'],
+      [' 2026-02-14 06:00 ', '2026-02-14 06:00:00'],
+      ['2026-02-14', '2026-02-14 00:00:00'],
+      ['2026-02-14T22:00:00.250', '2026-02-14 22:00:00.250000'],
+      ['2026-02-14T22:00:00.1234567', '2026-02-14 22:00:00.123456'],
+      ['2026-02-14T22:00:00.000', '2026-02-14 22:00:00'],
+    ]) {
+      assert.deepEqual(asOf(v), { kind: 'naive', text: v.trim(), clock }, v);
+    }
   });
   test('AS_OF with an offset is an instant with a ±HH:MM offset (Z is +00:00)', () => {
-    const instant = (v: string) => {
-      const a = loadConfig({ AS_OF: v }).asOf;
-      return a?.kind === 'instant' ? a.instant : a?.kind;
-    };
-    assert.equal(instant('2026-02-14T06:00:00-05:00'), '2026-02-14T06:00:00-05:00');
-    assert.equal(instant('2026-02-15T03:00:00Z'), '2026-02-15T03:00:00+00:00');
-    assert.equal(instant('2026-02-15T08:30:00.5+0530'), '2026-02-15T08:30:00.500000+05:30');
+    for (const [v, instant] of [
+      ['2026-02-14T06:00:00-05:00', '2026-02-14T06:00:00-05:00'],
+      ['2026-02-15T03:00:00Z', '2026-02-15T03:00:00+00:00'],
+      ['2026-02-15T08:30:00.5+0530', '2026-02-15T08:30:00.500000+05:30'],
+    ]) {
+      assert.deepEqual(asOf(v), { kind: 'instant', text: v, instant }, v);
+    }
   });
   test('email needs both variables; recipients are comma-separated', () => {
     const c = loadConfig({ EMAIL_SENDER: 'job@example.com', EMAIL_RECIPIENTS: 'a@example.com, b@example.com', AWS_REGION: 'eu-west-1' });

@@ -85,6 +85,12 @@ describe('one step list, two dialects (detection.md)', () => {
       assert.deepEqual(inserts[0].data?.sample, [[SECRET_SSN], ['555-99-0000']], 'trimmed');
     }
   });
+
+  test('excluded values are trimmed of spaces only, then deduplicated; provider ids lower-cased (detection.md, "Trimming")', () => {
+    const list = detectionStatements('duckdb', base({ excludedSsns: [' 1 ', '1', '1\t', ''], excludedProviders: [uid('a', 9).toUpperCase(), ` ${uid('a', 9)}`] }));
+    const rows = list.flatMap((s) => (s.kind === 'insertRows' ? [[s.data.table, s.data.rows.map((r) => r[0])]] : []));
+    assert.deepEqual(rows, [['cu_excluded_ssns', ['1', '1\t']], ['cu_excluded_providers', [uid('a', 9).toLowerCase()]]]);
+  });
 });
 
 test('the DuckDB statement list, sent by hand in order, gives the rows of a run (detection.md)', async () => {
