@@ -1,5 +1,5 @@
 // Fixtures for the sync tests: a schema bootstrapped by init_db, CVM rows written directly, and
-// detected rows built per case and fed to ConflictSync (no detection involved).
+// detected rows built per case and fed to the sync (no detection involved).
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pg from 'pg';
@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '../../src/log.js';
 import { RunRecorder } from '../../src/run/recorder.js';
 import type { Shutdown } from '../../src/run/shutdown.js';
 import { DETECTED_COLUMNS } from '../../src/schema/columns.js';
-import { ConflictSync, type SyncOptions, type SyncStats } from '../../src/sync/sync.js';
+import { closeSync, merge, openSync, stage, type SyncOptions, type SyncStats } from '../../src/sync/index.js';
 import { initDb } from '../../src/target/initDb.js';
 import { quoteIdent } from '../../src/target/postgres.js';
 import type { WarehouseRow, WarehouseValue } from '../../src/warehouse/warehouse.js';
@@ -207,15 +207,14 @@ export async function runSync(ctx: Ctx, input: RunInput = {}): Promise<RunOutput
   const own = input.client === undefined;
   const client = input.client ?? (await testClient());
   try {
-    const sync = new ConflictSync(client, opts);
-    await sync.prepare();
-    if (opts.enableStaleCleanup) {
-      if (opts.comprehensive) await sync.loadAffectedGroups(batches(input.packedGroups ?? packGroups(input.groups ?? [])));
-      await sync.loadScopeVisitIds(batches(input.packedScope ?? packIds(input.scope ?? [])));
-    }
-    await sync.loadDetectedRows(batches((input.detected ?? []).map(toRow)));
-    const stats = await sync.apply();
-    await sync.dropTemp();
+    const sync = await openSync(client, opts);
+    const staged = await stage(sync, {
+      affectedGroups: () => batches(input.packedGroups ?? packGroups(input.groups ?? [])),
+      scopeVisitIds: () => batches(input.packedScope ?? packIds(input.scope ?? [])),
+      detectedRows: () => batches((input.detected ?? []).map(toRow)),
+    });
+    const stats = await merge(sync, staged);
+    await closeSync(sync);
     return { stats, recorder, log };
   } finally {
     if (own) await client.end();

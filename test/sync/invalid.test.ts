@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Shutdown } from '../../src/run/shutdown.js';
 import { copyField, copyLine } from '../../src/sync/copy.js';
-import { RejectsError } from '../../src/sync/sync.js';
+import { RejectsError } from '../../src/sync/index.js';
 import { testClient } from '../helpers/pg.js';
 import { cvm, detected, insertCvm, runSync, setup, snapshot, storedFrom, uuid, type Ctx } from './helpers.js';
 
