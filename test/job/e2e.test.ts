@@ -64,7 +64,8 @@ function program(args: string[], schema: string, extra: Record<string, string> =
 }
 
 function stat(out: string, label: string): number {
-  const m = new RegExp(`^.*  ${label.replace(/[()]/g, '\\$&')}\\s+([\\d,]+)$`, 'm').exec(out);
+  // Labels as report/statistics.ts writes them (sentence case): matched whatever the case.
+  const m = new RegExp(`^.*  ${label.replace(/[()]/g, '\\$&')}\\s+([\\d,]+)$`, 'im').exec(out);
   assert.ok(m, `summary line "${label}" in:\n${out}`);
   return Number(m[1].replace(/,/g, ''));
 }
