@@ -23,16 +23,22 @@ export function uuid(): string {
   return randomUUID();
 }
 
-/** A logger that keeps its lines (for assertions) instead of printing them. */
-export function memoryLogger(): Logger & { lines: string[] } {
+/**
+ * A logger that keeps its lines (for assertions) instead of printing them; `raw`: everything
+ * written. `isTTY`: as if on a terminal (progress bars instead of progress lines).
+ */
+export function memoryLogger(opts: { isTTY?: boolean } = {}): Logger & { lines: string[]; raw: string[] } {
   const lines: string[] = [];
+  const raw: string[] = [];
   const out = new Writable({
     write(chunk, _enc, cb) {
+      raw.push(String(chunk));
       lines.push(...String(chunk).split('\n').filter(Boolean));
       cb();
     },
-  });
-  return Object.assign(createLogger({ level: 'DEBUG', out }), { lines });
+  }) as Writable & { isTTY?: boolean };
+  if (opts.isTTY) out.isTTY = true;
+  return Object.assign(createLogger({ level: 'DEBUG', out }), { lines, raw });
 }
 
 /** A plausible detected row; `v` overrides any column (by DETECTED_COLUMNS name). */
@@ -180,6 +186,8 @@ export interface RunInput {
   shutdown?: Shutdown;
   /** Runs on a new client (so tests can hold locks or transactions on theirs). */
   client?: pg.Client;
+  /** The log (default: a new memoryLogger). */
+  log?: Logger & { lines: string[] };
 }
 
 export interface RunOutput {
@@ -190,7 +198,7 @@ export interface RunOutput {
 
 /** One sync, the way the job drives it: prepare, groups, scope, detected rows, apply. */
 export async function runSync(ctx: Ctx, input: RunInput = {}): Promise<RunOutput> {
-  const log = memoryLogger();
+  const log = input.log ?? memoryLogger();
   const recorder = new RunRecorder(log);
   const opts: SyncOptions = {
     schema: ctx.schema,
