@@ -92,7 +92,7 @@ export const STATISTICS: readonly StatisticDefinition[] = Object.freeze(
   (Object.keys(LABELS) as StatisticName[]).map((name) => Object.freeze({ name, label: LABELS[name] })),
 );
 
-export function isStatisticName(name: string): name is StatisticName {
+function isStatisticName(name: string): name is StatisticName {
   return Object.prototype.hasOwnProperty.call(LABELS, name);
 }
 

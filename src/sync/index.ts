@@ -3,12 +3,12 @@
 // after detection has been fully received. The order of the merge is the order of sync.md; each
 // step is a module named by its verb, and passes what a later step needs as a value.
 import type pg from 'pg';
+import type { DetectionRun } from '../detection/types.js';
 import { formatCount, type Logger } from '../log.js';
 import type { RunStatistics } from '../report/statistics.js';
 import { withProgress, type Progress } from '../run/progress.js';
 import type { RunRecorder } from '../run/recorder.js';
 import type { Shutdown } from '../run/shutdown.js';
-import type { WarehouseRow } from '../warehouse/warehouse.js';
 import { allocateConflictIds, collectConflictIds, indexConflictIds } from './conflictIds.js';
 import { syncDb, targetTables, type SyncDb, type TargetTables } from './db.js';
 import { matchDetected } from './match.js';
@@ -46,12 +46,8 @@ export type SyncStats = Pick<
   | 'conflictIdsAllocated' | 'parentsCreated' | 'staleResolved' | 'exclusionResolved' | 'affectedGroupsReceived' | 'scopeVisitIds'
 >;
 
-/** The three streams of a detection run (DetectionRun), pulled as the options need them. */
-export interface DetectionStreams {
-  affectedGroups(): AsyncIterable<WarehouseRow[]>;
-  scopeVisitIds(): AsyncIterable<WarehouseRow[]>;
-  detectedRows(): AsyncIterable<WarehouseRow[]>;
-}
+/** The three streams of a detection run, pulled as the options need them. */
+export type DetectionStreams = Pick<DetectionRun, 'affectedGroups' | 'scopeVisitIds' | 'detectedRows'>;
 
 /** A sync on one PostgreSQL session. */
 export interface Sync {

@@ -8,29 +8,15 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runActions } from '../../src/cli.js';
 import type { RunReport } from '../../src/report/report.js';
-import { caregiver, provider, uid, writeWarehouse } from '../detection/warehouse.js';
 import { dropSchema, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
 import { captureStdout } from '../report/helpers.js';
+import { writeSmallWarehouse } from './warehouse.js';
 
 let dir: string;
 let warehouse: string;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cu-stats-'));
-  // Three affected groups (SSN, VisitDate), all changed in the lookback: two overlapping visits of
-  // one caregiver yesterday, two identical schedules of another in two days, one visit alone.
-  const [cg1, cg2] = [uid('c', 1), uid('c', 2)];
-  const [pa, pb] = [uid('a', 1), uid('a', 2)];
-  warehouse = await writeWarehouse(dir, {
-    caregivers: [caregiver(cg1, '111-22-3333'), caregiver(cg2, '444-55-6666')],
-    providers: [provider(pa), provider(pb)],
-    visits: [
-      { id: uid('v', 1), caregiver: cg1, provider: pa, date: '2026-02-13', sch: ['09:00', '11:00'], visit: ['09:00', '11:00'] },
-      { id: uid('v', 2), caregiver: cg1, provider: pb, date: '2026-02-13', sch: ['10:00', '12:00'], visit: ['10:00', '12:00'] },
-      { id: uid('v', 3), caregiver: cg2, provider: pa, date: '2026-02-16', sch: ['08:00', '09:00'] },
-      { id: uid('v', 4), caregiver: cg2, provider: pb, date: '2026-02-16', sch: ['08:00', '09:00'] },
-      { id: uid('v', 5), caregiver: cg2, provider: pb, date: '2026-02-17', sch: ['08:00', '09:00'] },
-    ],
-  });
+  warehouse = await writeSmallWarehouse(dir); // three affected groups
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
