@@ -110,6 +110,7 @@ export async function merge(sync: Sync, staged: Staged): Promise<SyncStats> {
   const { db, options: o } = sync;
   const v = await o.recorder.step('Sync: validate', () => validateStaged(sync), (r) => ({ rows: r.rejected, unit: 'rejected' }));
   if (v.rejected > 0 && o.failOnRejects) throw rejectsError(v.rejected);
+  // match, conflict ids, update, repair, parents, commit; insert; stale and exclusions
   const steps = 6 + (o.enableInsert ? 1 : 0) + (o.enableStaleCleanup ? 2 : 0);
   const stats = await withProgress(o.log, 'Sync: merge', (progress) => inTransaction(sync, progress, (step) => write(sync, staged, v, step)), {
     unit: 'steps',
