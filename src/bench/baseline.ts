@@ -17,7 +17,7 @@ import { createLogger } from '../log.js';
 import { DETECTED_NAMES } from '../sync/columns.js';
 import { copyLine } from '../sync/copy.js';
 import { readReferenceData } from '../sync/reference.js';
-import { affectedGroupsLine, scopeIdLines } from '../sync/sync.js';
+import { affectedGroupsLine, scopeIdLines } from '../sync/stage.js';
 import { openTarget } from '../target/postgres.js';
 import { quoteIdent } from '../target/postgres.js';
 import { openDuckDb } from '../warehouse/duckdb.js';

@@ -13,6 +13,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { generateWarehouse, PLACEHOLDER_SSNS } from '../generate/generate.js';
 import { writeJsonAtomic } from '../report/report.js';
+import { statisticLabel, type StatisticName } from '../report/statistics.js';
 import { duckdbBaseline, postgresBaseline, type DuckDbBaseline, type ExportFiles, type PostgresBaseline } from './baseline.js';
 import { buildProgram, imageNodeOptions, ROOT, runJob, type JobRunResult, type Program } from './job.js';
 import type { BenchOptions } from './options.js';
@@ -107,7 +108,7 @@ async function ensureWarehouse(opts: BenchOptions, dir: string): Promise<Warehou
 
 function firstRunStats(r: JobRunResult): Record<string, number> {
   const st = r.report?.statistics ?? {};
-  const pick = ['affectedGroups', 'changedVisits', 'candidatesPartA', 'candidatesPartB', 'detectedRows', 'detected', 'inserted'];
+  const pick: StatisticName[] = ['affectedGroups', 'changedVisits', 'candidatesPartA', 'candidatesPartB', 'detectedRows', 'detected', 'inserted'];
   return Object.fromEntries(pick.filter((k) => k in st).map((k) => [k, st[k]]));
 }
 
@@ -333,11 +334,8 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         }),
       );
       const st = result.statistics;
-      const k = (n: string) => (st[n] ?? 0).toLocaleString('en-US');
-      say(
-        `affected groups ${k('affectedGroups')}, detected ${k('detected')}, matched ${k('matched')}, new ${k('new')}, ` +
-          `updated ${k('updated')}, inserted ${k('inserted')}, stale resolved ${k('staleResolved')}, exclusions resolved ${k('exclusionResolved')}`,
-      );
+      const shown: StatisticName[] = ['affectedGroups', 'detected', 'matched', 'new', 'updated', 'inserted', 'staleResolved', 'exclusionResolved'];
+      say(shown.map((n) => `${statisticLabel(n)} ${(st[n] ?? 0).toLocaleString('en-US')}`).join(', '));
       if (opts.json) {
         await writeJsonAtomic(opts.json, result);
         say(`JSON: ${opts.json}`);

@@ -8,7 +8,7 @@ import { createDetectionRun, detectionParams, type DetectionContext } from '../d
 import type { DetectionParams, DetectionRun } from '../detection/types.js';
 import { errorMessage, LockHeldError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { ConflictSync } from '../sync/sync.js';
+import { closeSync, merge, openSync, stage } from '../sync/index.js';
 import { readReferenceData, setInProgress, tryLock, unlock } from '../sync/reference.js';
 import { openTarget, type Target } from '../target/postgres.js';
 import { openWarehouse, type WarehouseSession } from '../warehouse/warehouse.js';
@@ -86,7 +86,7 @@ async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, 
     await run.prepare();
     shutdown.throwIfStopped();
 
-    const sync = new ConflictSync(client, {
+    const sync = await openSync(client, {
       schema,
       comprehensive: config.enableAsymmetricJoin,
       skipUnchanged: config.skipUnchangedRecords,
@@ -97,12 +97,7 @@ async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, 
       log,
       shutdown,
     });
-    await sync.prepare();
-    if (config.enableStaleCleanup) {
-      if (config.enableAsymmetricJoin) await sync.loadAffectedGroups(run.affectedGroups());
-      await sync.loadScopeVisitIds(run.scopeVisitIds());
-    }
-    await sync.loadDetectedRows(run.detectedRows());
+    const staged = await stage(sync, run);
     // Detection is fully received: the warehouse session is no longer needed.
     unhookWh();
     unhookWh = undefined;
@@ -110,9 +105,9 @@ async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, 
     wh = undefined;
     shutdown.throwIfStopped();
 
-    await sync.apply();
+    await merge(sync, staged);
     committed = true;
-    await sync.dropTemp().catch(() => undefined);
+    await closeSync(sync).catch(() => undefined);
     await setInProgress(client, schema, 0);
     logSummary(log, recorder);
   } catch (err) {

@@ -5,6 +5,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ActionResult, RunEnd } from './finish.js';
 import type { RejectRecord, StepRecord } from '../run/recorder.js';
+import type { RunStatistics } from './statistics.js';
 
 /** Bumped when a field changes meaning or disappears; new fields do not bump it. */
 export const REPORT_VERSION = 1;
@@ -26,6 +27,7 @@ export interface RunReport {
   /** The effective configuration as logged by validate_config, secrets masked; null when it did not load. */
   parameters: Record<string, string> | null;
   steps: Array<{ name: string; seconds: number; rows?: number; unit?: string }>;
+  /** Name → number: the RunStatistics recorded (report/statistics.ts); readers accept other names too. */
   statistics: Record<string, number>;
   rejects: Array<{ reason: string; count: number; examples: Array<Record<string, unknown>> }>;
 }
@@ -39,7 +41,7 @@ export interface ReportInput {
   end: RunEnd;
   parameters: ReadonlyArray<readonly [string, string]> | null;
   steps: readonly StepRecord[];
-  stats: Readonly<Record<string, number>>;
+  stats: Readonly<Partial<RunStatistics>>;
   rejects: readonly RejectRecord[];
   /** Secret values that must not appear anywhere in the report (replaced by ***). */
   secrets?: readonly string[];
@@ -79,7 +81,7 @@ export function redactDeep<T>(v: T, secrets: readonly string[]): T {
 export function buildRunReport(input: ReportInput): RunReport {
   const { end } = input;
   const statistics: Record<string, number> = {};
-  for (const [k, v] of Object.entries(input.stats)) statistics[k] = Number.isFinite(v) ? v : 0;
+  for (const [k, v] of Object.entries(input.stats)) if (v !== undefined) statistics[k] = Number.isFinite(v) ? v : 0;
   const report: RunReport = {
     reportVersion: REPORT_VERSION,
     runId: input.runId,

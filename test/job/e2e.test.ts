@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { lockKey } from '../../src/sync/reference.js';
 import { dropSchema, testClient, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
-import { caregiver, provider, uid, writeWarehouse } from '../detection/warehouse.js';
+import { uid } from '../detection/warehouse.js';
+import { writeSmallWarehouse } from './warehouse.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const AS_OF = '2026-02-14T12:00:00';
@@ -19,21 +20,7 @@ let dir: string;
 let warehouse: string;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cu-e2e-'));
-  // Two caregivers, three agencies: an overlap of completed visits yesterday (rule 5) and an
-  // identical schedule in two days (rule 1), both directions each; a visit of one agency alone.
-  const [cg1, cg2] = [uid('c', 1), uid('c', 2)];
-  const [pa, pb, pc] = [uid('a', 1), uid('a', 2), uid('a', 3)];
-  warehouse = await writeWarehouse(dir, {
-    caregivers: [caregiver(cg1, ' 111-22-3333 '), caregiver(cg2, '444-55-6666')],
-    providers: [provider(pa), provider(pb), provider(pc)],
-    visits: [
-      { id: uid('v', 1), caregiver: cg1, provider: pa, date: '2026-02-13', sch: ['09:00', '11:00'], visit: ['09:00', '11:00'] },
-      { id: uid('v', 2), caregiver: cg1, provider: pb, date: '2026-02-13', sch: ['10:00', '12:00'], visit: ['10:00', '12:00'] },
-      { id: uid('v', 3), caregiver: cg2, provider: pa, date: '2026-02-16', sch: ['08:00', '09:00'] },
-      { id: uid('v', 4), caregiver: cg2, provider: pc, date: '2026-02-16', sch: ['08:00', '09:00'] },
-      { id: uid('v', 5), caregiver: cg2, provider: pc, date: '2026-02-17', sch: ['08:00', '09:00'] },
-    ],
-  });
+  warehouse = await writeSmallWarehouse(dir);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -64,7 +51,8 @@ function program(args: string[], schema: string, extra: Record<string, string> =
 }
 
 function stat(out: string, label: string): number {
-  const m = new RegExp(`^.*  ${label.replace(/[()]/g, '\\$&')}\\s+([\\d,]+)$`, 'm').exec(out);
+  // Labels as report/statistics.ts writes them (sentence case): matched whatever the case.
+  const m = new RegExp(`^.*  ${label.replace(/[()]/g, '\\$&')}\\s+([\\d,]+)$`, 'im').exec(out);
   assert.ok(m, `summary line "${label}" in:\n${out}`);
   return Number(m[1].replace(/,/g, ''));
 }

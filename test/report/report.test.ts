@@ -53,7 +53,7 @@ describe('run report written by finishRun', () => {
     ctx.recorder.rejects.push({
       reason: 'VisitID is not a UUID',
       count: 2,
-      examples: [{ VisitID: 'abc', ConVisitID: 12345678901234567890n, column: 'VisitID', value: 'abc' }],
+      examples: [{ VisitID: 'abc', ConVisitID: 12345678901234567890n, column: 'VisitID' }],
     });
     let stdout = '';
     const summary = await finishRun(ctx, COMPLETED, { stdout: { write: (s: string) => (stdout += s) } });
@@ -102,7 +102,7 @@ describe('run report written by finishRun', () => {
       {
         reason: 'VisitID is not a UUID',
         count: 2,
-        examples: [{ VisitID: 'abc', ConVisitID: '12345678901234567890', column: 'VisitID', value: 'abc' }],
+        examples: [{ VisitID: 'abc', ConVisitID: '12345678901234567890', column: 'VisitID' }],
       },
     ]);
     // Atomic: nothing but the report in its directory (no temporary file left behind).
