@@ -24,9 +24,6 @@ export interface DetectionContext {
  */
 const PACKED = { groups: 20, scope: 100 } as const;
 
-/** How often a long streamed step logs its progress. */
-const PROGRESS_EVERY_MS = 10_000;
-
 function num(v: WarehouseValue | undefined): number {
   if (v === null || v === undefined) return 0;
   const n = typeof v === 'number' ? v : Number(v);
@@ -198,19 +195,12 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
         await exec(details);
       });
       let rows = 0;
-      let lastProgress = t0;
       recorder.set('detectedRows', 0);
-      for await (const batch of streamed(s, (n) => {
+      // Progress is shown by the consumer (sync's stage, through run/progress.ts), not here.
+      yield* streamed(s, (n) => {
         rows += n;
         recorder.set('detectedRows', rows);
-      })) {
-        const now = performance.now();
-        if (now - lastProgress >= PROGRESS_EVERY_MS) {
-          lastProgress = now;
-          log.info(`${s.step}: ${formatCount(rows)} rows so far (${formatDuration(now - t0)})`, { step: s.step, rows });
-        }
-        yield batch;
-      }
+      });
       const seconds = (performance.now() - t0) / 1000;
       // RunRecorder.step times a promise; a stream is timed here and recorded the same way.
       recorder.steps.push({ name: s.step, seconds, rows, unit: 'detected rows' });
