@@ -37,6 +37,13 @@ RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --omit=optional --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
+# The Amazon RDS CA bundle (operations.md, "Security"): TLS to RDS is verified against it by default
+# (src/target/tls.ts reads certs/ beside the program). Fetched from AWS's trust store when the image
+# is built; the build fails if the file is not the one pinned here. When AWS publishes a new bundle,
+# download it, inspect it (openssl crl2pkcs7 -nocrl -certfile global-bundle.pem | openssl pkcs7
+# -print_certs -noout) and update the checksum.
+ADD --checksum=sha256:e5bb2084ccf45087bda1c9bffdea0eb15ee67f0b91646106e466714f9de3c7e3 --chmod=444 \
+    https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /app/certs/rds-global-bundle.pem
 # The code stays owned by root and read-only for the job; it may write run reports under data/.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node

@@ -1,5 +1,7 @@
 // The job's configuration: every environment variable of operations.md ("Configuration"),
 // parsed and validated once. A bad value is a ConfigError naming the variable (exit 2).
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { normalisePrivateKey, PrivateKeyError, type NormalisedPrivateKey } from './privateKey.js';
 
@@ -42,7 +44,16 @@ export interface PostgresConfig {
   readonly database: string;
   readonly schema: string;
   readonly sslmode: SslMode;
+  /** POSTGRES_SSLROOTCERT: the CAs that verify the server; undefined: the public CAs and the image's RDS bundle. */
+  readonly sslRootCert: CaBundle | undefined;
   readonly dataDir: string;
+}
+
+/** A CA bundle read once: its certificates as PEM text, and where it came from (for messages). */
+export interface CaBundle {
+  readonly pem: string;
+  readonly source: string;
+  readonly certificates: number;
 }
 
 export interface EmailConfig {
@@ -231,9 +242,45 @@ function postgres(env: Env, environment: string): PostgresConfig {
     password: env.POSTGRES_PASSWORD ?? (host ? '' : 'postgres'),
     database: value(env, 'POSTGRES_DATABASE') ?? 'conflict_management',
     schema,
-    sslmode: oneOf(env, 'POSTGRES_SSLMODE', ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'], host ? 'prefer' : 'disable', false),
+    // Verified by default against a real server (operations.md, "Security"); the embedded one is local.
+    sslmode: oneOf(env, 'POSTGRES_SSLMODE', ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'], host ? 'verify-full' : 'disable', false),
+    sslRootCert: sslRootCert(env),
     dataDir: value(env, 'POSTGRES_DATA_DIR') ?? 'data/postgres',
   };
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** POSTGRES_SSLROOTCERT: a file path, or the PEM itself (as a secret arrives, `\n` escapes allowed). */
+function sslRootCert(env: Env): CaBundle | undefined {
+  const v = value(env, 'POSTGRES_SSLROOTCERT');
+  if (v === undefined) return undefined;
+  let text: string;
+  let source: string;
+  if (v.includes('-----BEGIN')) {
+    text = v.replace(/\\n/g, '\n');
+    source = 'the CA bundle in POSTGRES_SSLROOTCERT';
+  } else {
+    try {
+      text = readFileSync(v, 'utf8');
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? String(err);
+      throw new ConfigError(`POSTGRES_SSLROOTCERT must be a readable CA bundle file or the PEM itself (cannot read "${v}": ${code})`);
+    }
+    source = `the CA bundle ${v} (POSTGRES_SSLROOTCERT)`;
+  }
+  const certs = text.match(PEM_CERT) ?? [];
+  if (certs.length === 0) {
+    throw new ConfigError(`POSTGRES_SSLROOTCERT holds no PEM certificate (-----BEGIN CERTIFICATE-----) in ${v.includes('-----BEGIN') ? 'its value' : `"${v}"`}`);
+  }
+  certs.forEach((c, i) => {
+    try {
+      new X509Certificate(c);
+    } catch (err) {
+      throw new ConfigError(`POSTGRES_SSLROOTCERT: certificate ${i + 1} of ${certs.length} is not a valid X.509 certificate (${(err as Error).message})`);
+    }
+  });
+  return { pem: certs.join('\n') + '\n', source, certificates: certs.length };
 }
 
 function email(env: Env): EmailConfig | undefined {
@@ -311,6 +358,7 @@ export function describeConfig(c: Config): Array<[string, string]> {
       ['POSTGRES_USER', p.user],
       ['POSTGRES_PASSWORD', masked(p.password !== '', p.password.length)],
       ['POSTGRES_SSLMODE', p.sslmode],
+      ['POSTGRES_SSLROOTCERT', p.sslRootCert ? `${p.sslRootCert.source}, ${p.sslRootCert.certificates} certificate(s)` : '<public CAs and the image\'s RDS bundle>'],
     );
   } else {
     lines.push(['target', `embedded PostgreSQL (data in ${p.dataDir})`]);

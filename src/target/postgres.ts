@@ -3,8 +3,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
-import type { PostgresConfig, SslMode } from '../config/config.js';
+import type { PostgresConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
+import { describeTlsFailure, tlsOptions, trustedCas, weakModeWarning, type TrustedCas } from './tls.js';
 
 /** Quote an identifier once, where a schema or table name enters SQL. */
 export function quoteIdent(name: string): string {
@@ -17,21 +18,6 @@ export interface Target {
   connect(): Promise<pg.Client>;
   /** Stop the embedded server if this process started it. */
   close(): Promise<void>;
-}
-
-function sslOption(mode: SslMode): pg.ClientConfig['ssl'] {
-  switch (mode) {
-    case 'disable':
-    case 'allow':
-      return false;
-    case 'prefer':
-    case 'require':
-      return { rejectUnauthorized: false };
-    case 'verify-ca':
-      return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
-    case 'verify-full':
-      return { rejectUnauthorized: true };
-  }
 }
 
 /**
@@ -95,14 +81,16 @@ async function connectClient(cfg: PostgresConfig, database: string, appName: str
     });
     return client;
   };
+  let cas: TrustedCas | undefined;
+  const trusted = () => (cas ??= trustedCas(cfg.sslRootCert));
   try {
-    return await open(sslOption(cfg.sslmode));
+    return await open(tlsOptions(cfg.sslmode, trusted));
   } catch (err) {
     // `prefer`: fall back to a plain connection when the server does not offer SSL.
     if (cfg.sslmode === 'prefer' && /does not support SSL/i.test(String((err as Error).message))) {
       return open(false);
     }
-    throw err;
+    throw describeTlsFailure(err, cfg, trusted) ?? err;
   }
 }
 
@@ -183,6 +171,8 @@ async function startEmbedded(cfg: PostgresConfig, log: Logger): Promise<Embedded
 }
 
 export async function openTarget(cfg: PostgresConfig, log: Logger): Promise<Target> {
+  const weak = weakModeWarning(cfg);
+  if (weak) log.warn(weak);
   const server = cfg.kind === 'embedded' ? await startEmbedded(cfg, log) : undefined;
   try {
     if (cfg.kind === 'embedded') await ensureDatabase(cfg);

@@ -5,11 +5,12 @@
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, posix } from 'node:path';
+import { dirname, join, posix, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { imageNodeOptions, jobEnv } from '../../src/bench/job.js';
+import { RDS_CA_BUNDLE_PATH } from '../../src/target/tls.js';
 import {
   isExcluded,
   parseCopy,
@@ -104,6 +105,7 @@ describe('Dockerfile', () => {
         const copy = parseCopy(ins);
         if (copy.from !== undefined) continue;
         for (const src of copy.sources) {
+          if (/^https:\/\//.test(src)) continue; // fetched when the image is built, checked by its checksum
           contextCopies++;
           assert.ok(!/[*?[]/.test(src), `line ${copy.line}: no wildcards (${src})`);
           assert.ok(existsSync(join(root, src)), `line ${copy.line}: ${src} does not exist in the build context`);
@@ -151,6 +153,17 @@ describe('Dockerfile', () => {
       assert.ok(dests.has(want), `runtime stage has ${want} (copied: ${[...dests.keys()].join(', ')})`);
     }
     assert.ok(!dests.has('/app/src'), 'no TypeScript sources in the image: the launcher runs dist/');
+  });
+
+  it('carries the Amazon RDS CA bundle, from its official source, checksum-pinned, where the program reads it (operations.md, "Security")', () => {
+    const adds = keyword(runtime, 'ADD').map((ins) => ({ ins, copy: parseCopy(ins) }));
+    const bundle = adds.find((a) => a.copy.sources.includes('https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem'));
+    assert.ok(bundle, 'the runtime stage ADDs the RDS global bundle from truststore.pki.rds.amazonaws.com');
+    assert.match(bundle.ins.args, /--checksum=sha256:[0-9a-f]{64}\s/, 'the fetched bundle is checked against a pinned sha256');
+    assert.match(bundle.ins.args, /--chmod=4[04]4\s/, 'readable by the unprivileged user that runs the job');
+    // The program looks for it beside itself: <package root>/certs/rds-global-bundle.pem; the package root is WORKDIR.
+    const fromRoot = relative(root, RDS_CA_BUNDLE_PATH).split(sep).join('/');
+    assert.equal(posix.resolve(workdirAt(runtime, bundle.ins.line), bundle.copy.dest), posix.join('/app', fromRoot));
   });
 
   it('keeps every file under src/ compilable into dist/ (no runtime assets tsc would not copy)', () => {
