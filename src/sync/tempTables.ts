@@ -51,7 +51,7 @@ export const TEMP_DDL = {
   stage: `CREATE TEMPORARY TABLE ${TEMP.stage} (rn bigint, ok boolean, ${DETECTED_COLUMNS.map((c) => `${q(c.name)} text`).join(', ')})`,
   groups: `CREATE TEMPORARY TABLE ${TEMP.groups} (ssn text, dates date[])`,
   scope: `CREATE TEMPORARY TABLE ${TEMP.scope} (id uuid)`,
-  reject: `CREATE TEMPORARY TABLE ${TEMP.reject} (rn bigint, col text, reason text, visit_id text, con_visit_id text)`,
+  reject: `CREATE TEMPORARY TABLE ${TEMP.reject} (rn bigint, col text, reason text, len int, visit_id text, con_visit_id text)`,
   detected: `CREATE TEMPORARY TABLE ${TEMP.detected} (rn bigint NOT NULL, rejected boolean NOT NULL, ${DETECTED_COLUMNS.map((c) => `${q(c.name)} ${c.pgType}`).join(', ')})`,
 } as const;
 

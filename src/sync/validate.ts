@@ -23,6 +23,8 @@ export interface RejectedRow {
   readonly conVisitId: string | null;
   readonly column: string;
   readonly reason: string;
+  /** The rejected value's length in characters: never the value itself (operations.md, "Security"). */
+  readonly length: number | null;
 }
 
 export interface Validation {
@@ -54,13 +56,13 @@ export async function validate(db: SyncDb, firstRows: number): Promise<Validatio
   for (const col of DETECTED_COLUMNS) {
     const ref = `s.${q(col.name)}`;
     for (const check of columnChecks(col, ref, inputIsValid)) {
-      whens.push(`WHEN ${ref} IS NOT NULL AND ${check.invalid} THEN ARRAY[${str(col.name)}, ${str(check.reason)}]`);
+      whens.push(`WHEN ${ref} IS NOT NULL AND ${check.invalid} THEN ARRAY[${str(col.name)}, ${str(check.reason)}, char_length(${ref})::text]`);
     }
   }
   await db.query(TEMP_DDL.reject);
   await db.query(
-    `INSERT INTO ${TEMP.reject} (rn, col, reason, visit_id, con_visit_id)
-     SELECT x.rn, x.r[1], x.r[2], x.visit_id, x.con_visit_id
+    `INSERT INTO ${TEMP.reject} (rn, col, reason, len, visit_id, con_visit_id)
+     SELECT x.rn, x.r[1], x.r[2], x.r[3]::int, x.visit_id, x.con_visit_id
        FROM (SELECT s.rn, s."VisitID" AS visit_id, s."ConVisitID" AS con_visit_id, CASE ${whens.join('\n')} END AS r
                FROM ${TEMP.stage} s WHERE NOT s.ok) x
       WHERE x.r IS NOT NULL`,
@@ -111,14 +113,14 @@ async function readRejects(db: SyncDb, firstRows: number): Promise<Validation> {
   }));
   const rejected = rejects.reduce((n, x) => n + x.count, 0);
   if (rejected === 0) return { rejected, rejects, first: [] };
-  const first = await db.query<{ col: string; reason: string; visit_id: string | null; con_visit_id: string | null }>(
-    `SELECT col, reason, visit_id, con_visit_id FROM ${TEMP.reject} ORDER BY rn LIMIT $1`,
+  const first = await db.query<{ col: string; reason: string; len: number | null; visit_id: string | null; con_visit_id: string | null }>(
+    `SELECT col, reason, len, visit_id, con_visit_id FROM ${TEMP.reject} ORDER BY rn LIMIT $1`,
     [firstRows],
   );
   return {
     rejected,
     rejects,
-    first: first.rows.map((e) => ({ visitId: e.visit_id, conVisitId: e.con_visit_id, column: e.col, reason: e.reason })),
+    first: first.rows.map((e) => ({ visitId: e.visit_id, conVisitId: e.con_visit_id, column: e.col, reason: e.reason, length: e.len })),
   };
 }
 
@@ -130,7 +132,7 @@ export function logRejects(log: Logger, v: Validation): void {
       v.rejects.map((x) => `${x.reason} (${formatCount(x.count)})`).join('; '),
   );
   for (const e of v.first) {
-    log.warn(`  rejected: VisitID ${e.visitId ?? 'NULL'}, ConVisitID ${e.conVisitId ?? 'NULL'}: ${e.column} ${e.reason}`);
+    log.warn(`  rejected: VisitID ${e.visitId ?? 'NULL'}, ConVisitID ${e.conVisitId ?? 'NULL'}: ${e.column} ${e.reason}${e.length === null ? '' : ` (a value of ${formatCount(e.length)} characters)`}`);
   }
 }
 
