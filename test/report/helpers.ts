@@ -1,7 +1,4 @@
 // Shared fixtures of the observability tests: a captured logger, an ActionContext, stdout capture.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { ActionContext } from '../../src/actions/context.js';
 import { loadConfig, type Env } from '../../src/config/config.js';
@@ -45,11 +42,6 @@ export function makeCtx(env: Env, log: Logger, startedAt = new Date('2026-02-14T
     runId: '11111111-2222-3333-4444-555555555555',
     startedAt,
   };
-}
-
-export function tempDir(prefix = 'cu-report-'): { dir: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**

@@ -3,20 +3,19 @@
 // Snowflake's HTTP service (operations.md "Actions": `Snowflake connection successful: <version>`).
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Env } from '../../src/config/config.js';
 import { runCli } from '../helpers/cli.js';
 import { dropSchema, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
+import { tempDir } from '../helpers/tmp.js';
 import type { SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
 import { pkcs8Pem, standIn } from './fixtures.js';
 
 const havePostgres = Boolean(process.env.TEST_POSTGRES_URL);
 const schema = uniqueSchema('sftc');
-const reports = mkdtempSync(join(tmpdir(), 'cu-sf-cli-'));
+const reports = tempDir('cu-sf-cli-');
 let si: SnowflakeStandIn;
 let closedPort = 0;
 
@@ -29,7 +28,6 @@ before(async () => {
 });
 after(async () => {
   await si.close();
-  rmSync(reports, { recursive: true, force: true });
   if (havePostgres) await dropSchema(schema);
 });
 

@@ -5,19 +5,18 @@
 // streamed results converted and written by sync, the session logged out, exit 0.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DETECTED_COLUMNS } from '../../src/schema/columns.js';
 import { cleanEnv, BIN, ROOT, runCli } from '../helpers/cli.js';
 import { dropSchema, testClient, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
+import { tempDir } from '../helpers/tmp.js';
 import { col, type ColumnSpec, type SnowflakeStandIn, type WireValue } from '../helpers/snowflakeStandIn.js';
 import { pkcs8Pem, standIn } from './fixtures.js';
 
 const havePostgres = Boolean(process.env.TEST_POSTGRES_URL);
 const schema = uniqueSchema('sfjob');
-const reports = mkdtempSync(join(tmpdir(), 'cu-sf-job-'));
+const reports = tempDir('cu-sf-job-');
 let si: SnowflakeStandIn;
 
 const SSN = '123-45-6789';
@@ -76,7 +75,6 @@ before(async () => {
 });
 after(async () => {
   await si.close();
-  rmSync(reports, { recursive: true, force: true });
   if (havePostgres) await dropSchema(schema);
 });
 
