@@ -9,6 +9,7 @@ import { before, test } from 'node:test';
 import { lockKey } from '../../src/sync/reference.js';
 import { dropSchema, testClient, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
 import { tempDir } from '../helpers/tmp.js';
+import { until } from '../helpers/wait.js';
 import { caregiver, provider, uid, writeWarehouse } from '../detection/warehouse.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -161,11 +162,10 @@ test('operations.md Exit codes: SIGTERM stops the program with 143, rolled back,
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    for (let i = 0; i < 400; i++) {
+    await until('the run waiting for its lock on conflicts', async () => {
       const w = await holder.query(`SELECT 1 FROM pg_locks WHERE NOT granted AND relation = $1::regclass`, [`"${schema}"."conflicts"`]);
-      if (w.rowCount) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return w.rowCount !== 0;
+    });
     const t0 = Date.now();
     child.kill('SIGTERM');
     const code = await closed;

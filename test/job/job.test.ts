@@ -17,6 +17,7 @@ import { lockKey } from '../../src/sync/reference.js';
 import type { WarehouseRow } from '../../src/warehouse/warehouse.js';
 import { testClient, testPostgresEnv } from '../helpers/pg.js';
 import { tempDir } from '../helpers/tmp.js';
+import { until } from '../helpers/wait.js';
 import { batches, cvm, detected, insertCvm, memoryLogger, setup, snapshot, storedFrom, toRow, type Ctx, type Values } from '../sync/helpers.js';
 
 let dir: string;
@@ -253,7 +254,7 @@ test('operations.md Exit codes: SIGTERM during detection stops the run: rolled b
       () => undefined,
       (e: unknown) => e,
     );
-    for (let i = 0; i < 200 && s.flagDuring === undefined; i++) await new Promise((r) => setTimeout(r, 25));
+    await until('detection (the stand-in) to start', () => s.flagDuring !== undefined);
     const t0 = Date.now();
     await shutdown.stop('SIGTERM', log);
     const err = await run;
