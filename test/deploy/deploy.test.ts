@@ -18,6 +18,7 @@ import { runDeploy, timestampTag, type DeployDeps } from '../../src/deploy/main.
 import { parseEnvFile } from '../../src/deploy/settings.js';
 import { placeholders, readTemplate, renderTemplate } from '../../src/deploy/template.js';
 import { Redactor } from '../../src/deploy/redact.js';
+import { assertNoSecret as assertNoneOf } from '../helpers/secrets.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -124,9 +125,7 @@ function actionOverride(input: RunTaskCommandInput): string | undefined {
 }
 
 function assertNoSecret(text: string): void {
-  for (const secret of [ECR_PASSWORD, ECR_TOKEN, PEM_BODY, PG_PASSWORD]) {
-    assert.ok(!text.includes(secret), `a secret leaked into the output: ${secret.slice(0, 12)}…`);
-  }
+  assertNoneOf(text, [ECR_PASSWORD, ECR_TOKEN, PEM_BODY, PG_PASSWORD]);
   assert.doesNotMatch(text, /-----BEGIN [A-Z ]*PRIVATE KEY-----/);
 }
 

@@ -9,10 +9,11 @@ import { normalisePrivateKey } from '../../src/config/privateKey.js';
 import { ConfigError, StepError } from '../../src/errors.js';
 import { openSnowflakeSession, SnowflakeError } from '../../src/warehouse/snowflake.js';
 import { firstLine } from '../../src/warehouse/snowflakeErrors.js';
+import { assertNoSecret, keyBody } from '../helpers/secrets.js';
 import { col, type SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
 import { captureLog, config, open, pkcs8Pem, standIn } from './fixtures.js';
 
-const keyBody = pkcs8Pem.split('\n').filter((l) => l && !l.startsWith('-----'));
+const KEY_BODY = keyBody(pkcs8Pem);
 
 async function failure(p: Promise<unknown>): Promise<Error> {
   try {
@@ -21,7 +22,7 @@ async function failure(p: Promise<unknown>): Promise<Error> {
     assert.ok(err instanceof Error);
     assert.doesNotMatch(err.message, /\n/, 'one line');
     assert.doesNotMatch(err.message, /\bat .*\.js:\d+/, 'no stack in the message');
-    for (const line of keyBody) assert.ok(!err.message.includes(line), 'no key material');
+    assertNoSecret(err.message, [KEY_BODY], 'key material');
     return err;
   }
   assert.fail('expected a failure');
