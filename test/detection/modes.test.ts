@@ -103,10 +103,10 @@ test('a failing statement names its step in the error (operations.md, "Logs")', 
   const { createDetectionRun } = await import('../../src/detection/detection.js');
   const { openDuckDb } = await import('../../src/warehouse/duckdb.js');
   const { RunRecorder } = await import('../../src/run/recorder.js');
-  const { createLogger } = await import('../../src/log.js');
+  const { silentLog } = await import('../helpers/log.js');
   const { writeWarehouse, tempDir, params } = await import('./warehouse.js');
   const path = await writeWarehouse(tempDir(), { visits: [at(1, 1)] });
-  const log = createLogger({ level: 'ERROR', out: { write: () => true } as unknown as NodeJS.WritableStream });
+  const log = silentLog();
   const session = await openDuckDb({ kind: 'duckdb', path, database: 'ANALYTICS', schema: 'BI' }, { timezone: 'UTC', log });
   try {
     // A schema that does not exist: Step 0 only creates temporary tables, Step 1 reads the fact table.

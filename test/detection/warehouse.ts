@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { createDetectionRun } from '../../src/detection/detection.js';
 import type { DetectionParams, MphBand } from '../../src/detection/types.js';
-import { createLogger } from '../../src/log.js';
 import { RunRecorder, type StepRecord } from '../../src/run/recorder.js';
 import { DETECTED_COLUMNS, WAREHOUSE_COLUMNS } from '../../src/schema/columns.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { WarehouseRow, WarehouseValue } from '../../src/warehouse/warehouse.js';
+import { silentLog } from '../helpers/log.js';
 import { tempDir as newTempDir } from '../helpers/tmp.js';
 
 export type Row = Record<string, unknown>;
@@ -305,7 +305,7 @@ export async function detect(
 }
 
 export async function detectFile(path: string, over: Partial<DetectionParams> = {}, opts: { timezone?: string } = { timezone: 'UTC' }): Promise<DetectResult> {
-  const log = createLogger({ level: 'ERROR', out: { write: () => true } as unknown as NodeJS.WritableStream });
+  const log = silentLog();
   const session = await openDuckDb({ kind: 'duckdb', path, database: 'ANALYTICS', schema: 'BI' }, { timezone: opts.timezone, log });
   try {
     const recorder = new RunRecorder(log);

@@ -1,9 +1,8 @@
 // Fixtures for the sync tests: a schema bootstrapped by init_db, CVM rows written directly, and
 // detected rows built per case and fed to ConflictSync (no detection involved).
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import pg from 'pg';
-import { createLogger, type Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log.js';
 import { RunRecorder } from '../../src/run/recorder.js';
 import type { Shutdown } from '../../src/run/shutdown.js';
 import { DETECTED_COLUMNS } from '../../src/schema/columns.js';
@@ -11,6 +10,7 @@ import { ConflictSync, type SyncOptions, type SyncStats } from '../../src/sync/s
 import { initDb } from '../../src/target/initDb.js';
 import { quoteIdent } from '../../src/target/postgres.js';
 import type { WarehouseRow, WarehouseValue } from '../../src/warehouse/warehouse.js';
+import { captureLog } from '../helpers/log.js';
 import { dropSchema, testClient, uniqueSchema } from '../helpers/pg.js';
 
 // Timestamps and dates as the text PostgreSQL prints, so assertions compare plain strings.
@@ -24,15 +24,9 @@ export function uuid(): string {
 }
 
 /** A logger that keeps its lines (for assertions) instead of printing them. */
-export function memoryLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const out = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      cb();
-    },
-  });
-  return Object.assign(createLogger({ level: 'DEBUG', out }), { lines });
+export function memoryLogger(): Logger & { readonly lines: string[] } {
+  const { log, lines } = captureLog();
+  return Object.defineProperty(log, 'lines', { get: lines }) as Logger & { readonly lines: string[] };
 }
 
 /** A plausible detected row; `v` overrides any column (by DETECTED_COLUMNS name). */
