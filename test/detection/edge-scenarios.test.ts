@@ -6,23 +6,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { edgeScenarios, generateWarehouse, PLACEHOLDER_SSNS, type EdgeScenario } from '../../src/generate/generate.js';
-import { detectFile, flags, tempDir, type DetectResult } from './warehouse.js';
+import { detectFile, flags, RULE_FLAGS, tempDir, type DetectResult, type RuleFlag } from './warehouse.js';
 
 // The run instant and the session's zone, both explicit: the scenarios' dates and update times
 // are relative to AS_OF, and a naive AS_OF is T as it stands in any zone (detection.md "The run's clock").
 const AS_OF = '2026-02-15 06:30:00';
 const TIMEZONE = 'America/New_York';
-
-const RULE_FLAGS = [
-  'SameSchTimeFlag',
-  'SameVisitTimeFlag',
-  'SchAndVisitTimeSameFlag',
-  'SchOverAnotherSchTimeFlag',
-  'VisitTimeOverAnotherVisitTimeFlag',
-  'SchTimeOverVisitTimeFlag',
-  'DistanceFlag',
-] as const;
-type RuleFlag = (typeof RULE_FLAGS)[number];
 
 /** A scenario's expected outcome, read from its words. */
 type Outcome =

@@ -70,6 +70,11 @@ export const TODAY = '2026-02-14';
 export const CHANGED = '2026-02-14 06:00:00';
 export const UNCHANGED = '2026-01-01 06:00:00';
 
+/** Visit `n` of caregiver 1 at agency `prov` on TODAY, scheduled and visited 09:00–10:00, changed. */
+export function visitAt(n: number, prov: number, more: Partial<VisitSpec> = {}): VisitSpec {
+  return { id: uid('v', n), caregiver: uid('c', 1), provider: uid('a', prov), date: TODAY, sch: ['09:00', '10:00'], visit: ['09:00', '10:00'], ...more };
+}
+
 function time(date: string, t: string | null | undefined): string | null {
   if (t === null || t === undefined) return null;
   return /^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(t) ? `${date.slice(0, 10)} ${t.length === 5 ? `${t}:00` : t}` : t;
@@ -338,18 +343,20 @@ export function pair(v1: string, v2: string): string {
   return `${v1.toLowerCase()}>${v2.toLowerCase()}`;
 }
 
+/** The seven rule flags (detection.md, Step 3), in rule order 1–7. */
+export const RULE_FLAGS = [
+  'SameSchTimeFlag',
+  'SameVisitTimeFlag',
+  'SchAndVisitTimeSameFlag',
+  'SchOverAnotherSchTimeFlag',
+  'VisitTimeOverAnotherVisitTimeFlag',
+  'SchTimeOverVisitTimeFlag',
+  'DistanceFlag',
+] as const;
+export type RuleFlag = (typeof RULE_FLAGS)[number];
+
 /** The seven rule flags of a row, as a string like `NNNNYNN`. */
 export function flags(r: Record<string, WarehouseValue> | undefined): string | undefined {
   if (!r) return undefined;
-  return [
-    'SameSchTimeFlag',
-    'SameVisitTimeFlag',
-    'SchAndVisitTimeSameFlag',
-    'SchOverAnotherSchTimeFlag',
-    'VisitTimeOverAnotherVisitTimeFlag',
-    'SchTimeOverVisitTimeFlag',
-    'DistanceFlag',
-  ]
-    .map((f) => r[f])
-    .join('');
+  return RULE_FLAGS.map((f) => r[f]).join('');
 }
