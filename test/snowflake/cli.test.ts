@@ -3,12 +3,12 @@
 // Snowflake's HTTP service (operations.md "Actions": `Snowflake connection successful: <version>`).
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Env } from '../../src/config/config.js';
 import { runCli } from '../helpers/cli.js';
 import { dropSchema, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
+import { freePort } from '../helpers/net.js';
 import { assertNoSecret, keyBody } from '../helpers/secrets.js';
 import { tempDir } from '../helpers/tmp.js';
 import type { SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
@@ -22,10 +22,7 @@ let closedPort = 0;
 
 before(async () => {
   si = await standIn({ version: '9.40.1' });
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  closedPort = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
+  closedPort = await freePort();
 });
 after(async () => {
   await si.close();
