@@ -343,17 +343,8 @@ export function pair(v1: string, v2: string): string {
   return `${v1.toLowerCase()}>${v2.toLowerCase()}`;
 }
 
-/** The seven rule flags (detection.md, Step 3), in rule order 1–7. */
-export const RULE_FLAGS = [
-  'SameSchTimeFlag',
-  'SameVisitTimeFlag',
-  'SchAndVisitTimeSameFlag',
-  'SchOverAnotherSchTimeFlag',
-  'VisitTimeOverAnotherVisitTimeFlag',
-  'SchTimeOverVisitTimeFlag',
-  'DistanceFlag',
-] as const;
-export type RuleFlag = (typeof RULE_FLAGS)[number];
+/** The seven rule flags (detection.md, Step 3), in rule order 1–7, as detected-columns.tsv lists them. */
+export const RULE_FLAGS: readonly string[] = DETECTED_COLUMNS.filter((c) => /^rule \d$/.test(c.from)).map((c) => c.name);
 
 /** The seven rule flags of a row, as a string like `NNNNYNN`. */
 export function flags(r: Record<string, WarehouseValue> | undefined): string | undefined {
