@@ -1,7 +1,6 @@
 // The deploy tool (src/deploy) driven through runDeploy with aws-sdk-client-mock, a recording
 // process runner and scripted prompts: nothing here calls AWS or Docker.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +18,8 @@ import { runDeploy, timestampTag, type DeployDeps } from '../../src/deploy/main.
 import { parseEnvFile } from '../../src/deploy/settings.js';
 import { placeholders, readTemplate, renderTemplate } from '../../src/deploy/template.js';
 import { Redactor } from '../../src/deploy/redact.js';
+import { assertNoSecret as assertNoneOf } from '../helpers/secrets.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const TEMPLATE = join(root, 'deploy/ecs-task-definition.json');
@@ -56,17 +57,14 @@ ENVIRONMENT=prod
 const ecrMock = mockClient(ECRClient);
 const ecsMock = mockClient(ECSClient);
 
-const dirs: string[] = [];
 after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
   ecrMock.restore();
   ecsMock.restore();
 });
 
 /** A checkout-like folder: deploy/ecs-task-definition.json and deploy/.env. */
 function workspace(envText: string | null = FULL_ENV): string {
-  const dir = mkdtempSync(join(tmpdir(), 'deploy-test-'));
-  dirs.push(dir);
+  const dir = tempDir('deploy-test-');
   mkdirSync(join(dir, 'deploy'));
   cpSync(TEMPLATE, join(dir, 'deploy/ecs-task-definition.json'));
   if (envText !== null) writeFileSync(join(dir, 'deploy/.env'), envText);
@@ -127,9 +125,7 @@ function actionOverride(input: RunTaskCommandInput): string | undefined {
 }
 
 function assertNoSecret(text: string): void {
-  for (const secret of [ECR_PASSWORD, ECR_TOKEN, PEM_BODY, PG_PASSWORD]) {
-    assert.ok(!text.includes(secret), `a secret leaked into the output: ${secret.slice(0, 12)}…`);
-  }
+  assertNoneOf(text, [ECR_PASSWORD, ECR_TOKEN, PEM_BODY, PG_PASSWORD]);
   assert.doesNotMatch(text, /-----BEGIN [A-Z ]*PRIVATE KEY-----/);
 }
 

@@ -3,10 +3,9 @@
 // install is reproduced the way the runtime stage makes it (npm ci --omit=dev --omit=optional,
 // the compiled dist/ and bin/), then the program runs validate_config there.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix, relative, sep } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { imageNodeOptions, jobEnv } from '../../src/bench/job.js';
@@ -20,6 +19,7 @@ import {
   splitArgs,
   type Stage,
 } from './docker-context.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
@@ -247,7 +247,7 @@ describe('production install (as the runtime stage makes it)', { skip: haveCli ?
   let cleanEnv: NodeJS.ProcessEnv = {};
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'conflict-updater-image-'));
+    dir = tempDir('conflict-updater-image-');
     cpSync(join(root, 'package.json'), join(dir, 'package.json'));
     cpSync(join(root, 'package-lock.json'), join(dir, 'package-lock.json'));
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -263,10 +263,6 @@ describe('production install (as the runtime stage makes it)', { skip: haveCli ?
     const nodeOptions = imageNodeOptions();
     assert.ok(nodeOptions, 'the Dockerfile sets NODE_OPTIONS');
     cleanEnv = { PATH: dirname(process.execPath), HOME: dir, NODE_ENV: 'production', NODE_OPTIONS: nodeOptions };
-  });
-
-  after(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('has the production dependencies and nothing else', () => {

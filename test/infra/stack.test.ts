@@ -2,8 +2,7 @@
 // reference deployment, the exact secret-reading permission, the task definition as the
 // template, and the optional schedule and alarm. Synthesis is local; nothing calls AWS.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +11,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ConflictUpdaterStack, type ConflictUpdaterStackProps } from '../../infra/lib/stack.js';
 import { placeholders, readTemplate } from '../../src/deploy/template.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const ENV = { account: '123456789012', region: 'us-east-1' };
@@ -357,7 +357,7 @@ describe('optional alarm on failed runs', () => {
 
 describe('CloudFormation schema validation (CDK built-in, offline)', () => {
   it('finds nothing in the stack with every option on', () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'cdk-validate-'));
+    const outdir = tempDir('cdk-validate-');
     try {
       delete process.env.CDK_VALIDATION;
       // Violations are errors here, so a malformed property fails synthesis.
@@ -369,7 +369,6 @@ describe('CloudFormation schema validation (CDK built-in, offline)', () => {
       assert.deepEqual(violations, []);
     } finally {
       process.env.CDK_VALIDATION = 'false';
-      rmSync(outdir, { recursive: true, force: true });
     }
   });
 });
@@ -377,9 +376,8 @@ describe('CloudFormation schema validation (CDK built-in, offline)', () => {
 describe('infra/bin/app.ts reads its options from context', () => {
   let outdir = '';
   before(() => {
-    outdir = mkdtempSync(join(tmpdir(), 'cdk-app-'));
+    outdir = tempDir('cdk-app-');
   });
-  after(() => rmSync(outdir, { recursive: true, force: true }));
 
   it('synthesizes offline with --context values as cdk would pass them', async () => {
     const context = {

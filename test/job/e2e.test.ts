@@ -3,13 +3,13 @@
 // PostgreSQL and a small DuckDB warehouse, init_db first, then the job twice with one AS_OF.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { lockKey } from '../../src/sync/reference.js';
 import { dropSchema, testClient, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
+import { tempDir } from '../helpers/tmp.js';
+import { until } from '../helpers/wait.js';
 import { uid } from '../detection/warehouse.js';
 import { writeSmallWarehouse } from './warehouse.js';
 
@@ -19,10 +19,9 @@ const AS_OF = '2026-02-14T12:00:00';
 let dir: string;
 let warehouse: string;
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cu-e2e-'));
+  dir = tempDir('cu-e2e-');
   warehouse = await writeSmallWarehouse(dir);
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Run {
   code: number | null;
@@ -151,11 +150,10 @@ test('operations.md Exit codes: SIGTERM stops the program with 143, rolled back,
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    for (let i = 0; i < 400; i++) {
+    await until('the run waiting for its lock on conflicts', async () => {
       const w = await holder.query(`SELECT 1 FROM pg_locks WHERE NOT granted AND relation = $1::regclass`, [`"${schema}"."conflicts"`]);
-      if (w.rowCount) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return w.rowCount !== 0;
+    });
     const t0 = Date.now();
     child.kill('SIGTERM');
     const code = await closed;

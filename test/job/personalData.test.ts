@@ -5,15 +5,15 @@
 // built from each report) is scanned for every one of those values.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { buildStatusEmail } from '../../src/report/email.js';
 import type { RunReport } from '../../src/report/report.js';
 import { address, caregiver, patient, provider, uid, writeWarehouse, type Row, type VisitSpec } from '../detection/warehouse.js';
 import { dropSchema, testClient, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -50,7 +50,7 @@ let warehouse: string;
 const EXCLUDED_SSN = 'QzExcludedSsn77';
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cu-pii-'));
+  dir = tempDir('cu-pii-');
   const caregivers: Row[] = [];
   const patients: Row[] = [];
   const addresses: Row[] = [];
@@ -102,7 +102,6 @@ before(async () => {
   secret(EXCLUDED_SSN);
   warehouse = await writeWarehouse(dir, { caregivers, patients, addresses, providers, visits });
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 function program(args: string[], schema: string, extra: Record<string, string>): Promise<{ code: number | null; out: string }> {
   const env: Record<string, string> = {

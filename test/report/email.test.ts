@@ -13,12 +13,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { runActions } from '../../src/cli.js';
 import { buildStatusEmail, escapeHtml, type SesSender } from '../../src/report/email.js';
 import { finishRun, type RunEnd } from '../../src/report/finish.js';
-import { BASE_ENV, captureLogger, captureStdout, makeCtx, tempDir } from './helpers.js';
+import { tempDir } from '../helpers/tmp.js';
+import { BASE_ENV, captureLogger, captureStdout, makeCtx } from './helpers.js';
 
-const tmp = tempDir();
-after(() => tmp.cleanup());
+const tmpDir = tempDir('cu-report-');
 let n = 0;
-const reportFile = () => join(tmp.dir, `r-${++n}.json`);
+const reportFile = () => join(tmpDir, `r-${++n}.json`);
 
 const EMAIL_ENV = {
   ...BASE_ENV,
@@ -155,7 +155,7 @@ describe('status email', () => {
   test('every value from data, errors or the configuration is HTML-escaped', async () => {
     const evil = '<script>alert("x")</script> & \'quoted\'';
     const ctx = makeCtx(
-      { ...EMAIL_ENV, DUCKDB_PATH: '/data/<b>warehouse</b>&co.duckdb', RUN_REPORT_PATH: join(tmp.dir, `<i>&${++n}.json`) },
+      { ...EMAIL_ENV, DUCKDB_PATH: '/data/<b>warehouse</b>&co.duckdb', RUN_REPORT_PATH: join(tmpDir, `<i>&${++n}.json`) },
       captureLogger().log,
     );
     await ctx.recorder.step('<b>Step</b> & co', async () => 3, (rows) => ({ rows, unit: '<u>rows</u>' }));

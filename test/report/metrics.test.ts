@@ -9,7 +9,8 @@ import { finishRun, type RunEnd } from '../../src/report/finish.js';
 import { buildEmf, emfLine, headline, METRIC_NAMESPACE } from '../../src/report/metrics.js';
 import { buildRunReport, type RunReport } from '../../src/report/report.js';
 import type { RejectRecord } from '../../src/run/recorder.js';
-import { BASE_ENV, captureLogger, emfLines, makeCtx, tempDir } from './helpers.js';
+import { tempDir } from '../helpers/tmp.js';
+import { BASE_ENV, captureLogger, emfLines, makeCtx } from './helpers.js';
 
 const NAMES = ['DurationSeconds', 'Detected', 'Inserted', 'Updated', 'Resolved', 'Rejected', 'RunFailed', 'RunSkipped'];
 
@@ -93,22 +94,18 @@ describe('EMF metrics line', () => {
   });
 
   test('finishRun prints exactly one EMF line, in text and in JSON log format alike', async () => {
-    const tmp = tempDir();
-    try {
-      for (const format of ['text', 'json'] as const) {
-        let stdout = '';
-        const cap = captureLogger({ format });
-        const ctx = makeCtx({ ...BASE_ENV, LOG_FORMAT: format, RUN_REPORT_PATH: `${tmp.dir}/${format}.json` }, cap.log);
-        ctx.recorder.set('inserted', 5);
-        await finishRun(ctx, { results: [], status: 'completed', exitCode: 0, totalMs: 1000 }, { stdout: { write: (s: string) => (stdout += s) } });
-        const lines = stdout.split('\n').filter(Boolean);
-        assert.equal(lines.length, 1);
-        assert.ok(lines[0].startsWith('{"_aws":'), 'a bare JSON object, no timestamp or level prefix');
-        assert.equal(emfLines(stdout)[0].Inserted, 5);
-        assert.equal(emfLines(stdout)[0].Environment, 'dev');
-      }
-    } finally {
-      tmp.cleanup();
+    const tmpDir = tempDir('cu-report-');
+    for (const format of ['text', 'json'] as const) {
+      let stdout = '';
+      const cap = captureLogger({ format });
+      const ctx = makeCtx({ ...BASE_ENV, LOG_FORMAT: format, RUN_REPORT_PATH: `${tmpDir}/${format}.json` }, cap.log);
+      ctx.recorder.set('inserted', 5);
+      await finishRun(ctx, { results: [], status: 'completed', exitCode: 0, totalMs: 1000 }, { stdout: { write: (s: string) => (stdout += s) } });
+      const lines = stdout.split('\n').filter(Boolean);
+      assert.equal(lines.length, 1);
+      assert.ok(lines[0].startsWith('{"_aws":'), 'a bare JSON object, no timestamp or level prefix');
+      assert.equal(emfLines(stdout)[0].Inserted, 5);
+      assert.equal(emfLines(stdout)[0].Environment, 'dev');
     }
   });
 });

@@ -3,7 +3,7 @@
 // JSON"), "Exit codes"; sync.md "Statistics every run reports", "Invalid rows" (rejects in the run
 // report). The report is written after the actions, before the EXECUTION RESULT block, and never
 // changes the exit code.
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,12 +14,12 @@ import { LockHeldError } from '../../src/errors.js';
 import { finishRun, type RunEnd } from '../../src/report/finish.js';
 import { reportPath, reportTimestamp } from '../../src/report/report.js';
 import { Shutdown } from '../../src/run/shutdown.js';
-import { BASE_ENV, captureLogger, captureStdout, emfLines, makeCtx, tempDir } from './helpers.js';
+import { tempDir } from '../helpers/tmp.js';
+import { BASE_ENV, captureLogger, captureStdout, emfLines, makeCtx } from './helpers.js';
 
-const tmp = tempDir();
-after(() => tmp.cleanup());
+const tmpDir = tempDir('cu-report-');
 let n = 0;
-const fresh = () => join(tmp.dir, `case-${++n}`);
+const fresh = () => join(tmpDir, `case-${++n}`);
 
 const COMPLETED: RunEnd = {
   results: [

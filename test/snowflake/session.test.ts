@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { normalisePrivateKey } from '../../src/config/privateKey.js';
 import type { WarehouseSession } from '../../src/warehouse/warehouse.js';
+import { assertNoSecret, keyBody } from '../helpers/secrets.js';
 import { col, publicKeyFingerprint, wire, type SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
 import { ACCOUNT, captureLog, config, keys, open, pkcs8Pem, standIn, USER } from './fixtures.js';
 
@@ -161,9 +162,8 @@ describe('one session per run', () => {
   test('the log names the session, never key material', () => {
     const text = captured.text();
     assert.match(text, /Snowflake session opened in \d+ ms: account testacct, user conflict_job, role CONFLICT_ROLE, warehouse CONFLICT_WH/);
-    const body = pkcs8Pem.split('\n').filter((l) => l && !l.startsWith('-----'));
-    for (const line of body) assert.ok(!text.includes(line), 'no line of the key body in the log');
-    for (const l of si.logins) if (l.token) assert.ok(!text.includes(l.token), 'no JWT in the log');
+    assertNoSecret(text, [keyBody(pkcs8Pem)], 'the key body');
+    assertNoSecret(text, si.logins.map((l) => l.token ?? ''), 'a JWT');
     assert.doesNotMatch(text, /PRIVATE KEY|stand-in-session-|stand-in-master-/);
   });
 });

