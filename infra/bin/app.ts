@@ -7,6 +7,9 @@
 //   npx cdk deploy --context account=123456789012 --context region=us-east-1 \
 //     --context alarm=true --context alarmEmail=ops@example.com
 //
+// An account that already has the old job's resources: --context adoptExisting=true (and the
+// secrets' ARNs, the network); variables of the job: --context env:NAME=VALUE.
+//
 // Without account and region the stack is environment-agnostic. Nothing is looked up, so
 // `cdk synth` works offline.
 import { App } from 'aws-cdk-lib';

@@ -22,6 +22,11 @@ const OWNED_BY_TEMPLATE: Readonly<Record<string, string>> = {
 /** The names a run may be given: the job's variables less the ones above. */
 export const SETTABLE_VARIABLES: readonly string[] = CONFIG_VARIABLES.filter((n) => !FROM_SECRETS.has(n) && !(n in OWNED_BY_TEMPLATE));
 
+/** One of the variables the task definition injects from the two secrets (or the passphrase). */
+export function isFromSecrets(name: string): boolean {
+  return FROM_SECRETS.has(name);
+}
+
 export function isJobVariable(name: string): boolean {
   return CONFIG_VARIABLES.includes(name);
 }

@@ -18,7 +18,7 @@ import {
 import { ACTIONS, DEFAULT_PIPELINE } from '../cli.js';
 import { ConfigError, errorMessage, EXIT } from '../errors.js';
 import { CONFIG_VARIABLES } from '../config/config.js';
-import { checkJobEnvironment, jobEnvironmentProblems, parseAssignment, sendsEmail, SETTABLE_VARIABLES } from './jobEnv.js';
+import { checkJobEnvironment, isFromSecrets, parseAssignment, sendsEmail, SETTABLE_VARIABLES } from './jobEnv.js';
 import { parseDeployArgs, USAGE, type DeployOptions } from './options.js';
 import { Redactor } from './redact.js';
 import { checkSettings, DERIVED, loadSettings, SETTINGS, splitList, STEP_NEEDS, type LoadedSettings, type StepId } from './settings.js';
@@ -641,8 +641,7 @@ function jobVariablesOf(settings: LoadedSettings): { jobVars: Record<string, str
     if (key in DERIVED) {
       unknown.push(`${key}: set by the tool from ${DERIVED[key].from}, not in ${settings.path}`);
     } else if (CONFIG_VARIABLES.includes(key)) {
-      const refused = jobEnvironmentProblems({ [key]: settings.values[key] });
-      if (refused.length && refused[0].includes('Secrets Manager')) ignored.push(key);
+      if (isFromSecrets(key)) ignored.push(key);
       else jobVars[key] = settings.values[key];
     } else if (!settings.secretKeys.includes(key)) {
       unknown.push(`${key}: neither a deploy setting nor a variable of the job (deploy/.env.example lists the settings; the job's: ${SETTABLE_VARIABLES.join(', ')})`);
