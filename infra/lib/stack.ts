@@ -149,9 +149,10 @@ export class ConflictUpdaterStack extends Stack {
   readonly taskDefinition: ecs.CfnTaskDefinition;
   readonly securityGroupIds: string[] = [];
   readonly schedule?: scheduler.Schedule;
-  readonly deadLetterQueue?: sqs.Queue;
   readonly alarmTopic?: sns.Topic;
-  readonly alarm?: cloudwatch.Alarm;
+  /** Set while the optional parts are added. */
+  deadLetterQueue?: sqs.Queue;
+  alarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ConflictUpdaterStackProps = {}) {
     super(scope, id, props);
@@ -296,14 +297,14 @@ export class ConflictUpdaterStack extends Stack {
   private secret(cid: string, name: string, kind: 'snowflake' | 'postgres', adopt: string | true | undefined): SecretRef {
     if (adopt === undefined) {
       const keys = SECRET_WIRING.filter((w) => w.secret === kind).map((w) => w.key);
-      const s = new secretsmanager.Secret(this, cid, {
-        secretName: name,
+      // L1: the L2 Secret always generates a value, and this logical id is the one stacks deployed
+      // before adoption existed already hold (a new id would replace the secret).
+      const s = new secretsmanager.CfnSecret(this, cid, {
+        name,
         description: `conflict-updater ${kind} login: a JSON object with the keys ${keys.join(', ')} (set by the operator)`,
-        removalPolicy: RemovalPolicy.RETAIN,
       });
-      // No generated value: the L2 would generate a password unless told otherwise.
-      (s.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
-      return { arn: s.secretArn, policyArn: s.secretArn };
+      s.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      return { arn: s.ref, policyArn: s.ref };
     }
     const imported =
       adopt === true
@@ -335,7 +336,7 @@ export class ConflictUpdaterStack extends Stack {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
-    (this as { deadLetterQueue?: sqs.Queue }).deadLetterQueue = dlq;
+    this.deadLetterQueue = dlq;
     const target = new RunTaskFromTemplate(
       {
         clusterArn: this.clusterArn,
@@ -406,7 +407,7 @@ export class ConflictUpdaterStack extends Stack {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     failed.addAlarmAction(action);
-    (this as { alarm?: cloudwatch.Alarm }).alarm = failed;
+    this.alarm = failed;
 
     // Runs that succeeded = runs reported (one RunFailed sample each) - failed - skipped. No
     // data at all (no run, or none that got to report) is breaching too.
@@ -482,6 +483,10 @@ function checkOptions(props: ConflictUpdaterStackProps): void {
         throw new Error(`schedule time zone must be an IANA name such as America/New_York, got "${s.timeZone}"`);
       }
     }
+  }
+  for (const [name, key] of [['ENVIRONMENT', 'environment'], ['LOG_LEVEL', 'logLevel']]) {
+    // They name the metric dimension and the template's own values: one place to set them.
+    if (props.jobEnvironment && name in props.jobEnvironment) throw new Error(`jobEnvironment: set ${name} with the context key ${key}, not as a variable`);
   }
   if (a?.noSuccessHours !== undefined && !(Number.isInteger(a.noSuccessHours) && a.noSuccessHours >= 1 && a.noSuccessHours <= 168)) {
     throw new Error(`alarm noSuccessHours must be a whole number from 1 to 168 (CloudWatch evaluates at most 7 days), got ${a.noSuccessHours}`);

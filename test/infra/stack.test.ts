@@ -85,6 +85,12 @@ describe('the stack with the defaults', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/ecs/task02-conflict-updater', RetentionInDays: 30 });
   });
 
+  it('logical ids of the created secrets and cluster are the ones earlier versions of the stack deployed (no replacement)', () => {
+    assert.equal(sf, 'SnowflakeSecret');
+    assert.equal(pg, 'PostgresSecret');
+    assert.equal(logicalId(resources, 'AWS::ECS::Cluster'), 'Cluster');
+  });
+
   it('both secrets exist empty: no value, none generated; the operator sets them', () => {
     for (const id of [sf, pg]) {
       const p = resources[id].Properties ?? {};
@@ -397,6 +403,9 @@ describe('variables of the job and the status email on ECS (operations.md, "Emai
     ['NODE_OPTIONS', { NODE_OPTIONS: '--max-old-space-size=9999' }, /NODE_OPTIONS cannot be set here: the heap cap follows the task memory/],
     ['half an email setting', { EMAIL_SENDER: 'conflicts@example.com' }, /EMAIL_RECIPIENTS must be set when EMAIL_SENDER is set/],
     ['a bad MAX_RUN_MINUTES', { MAX_RUN_MINUTES: '0' }, /MAX_RUN_MINUTES must be a whole number, at least 1 \(got "0"\)/],
+    // The alarms' dimension and the template take them from `environment` / `logLevel`.
+    ['ENVIRONMENT', { ENVIRONMENT: 'prod' }, /set ENVIRONMENT with the context key environment/],
+    ['LOG_LEVEL', { LOG_LEVEL: 'DEBUG' }, /set LOG_LEVEL with the context key logLevel/],
   ];
   for (const [name, env, message] of bad) {
     it(`refuses ${name} in jobEnvironment`, () => {
