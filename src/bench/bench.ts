@@ -15,7 +15,7 @@ import { generateWarehouse, PLACEHOLDER_SSNS } from '../generate/generate.js';
 import { writeJsonAtomic } from '../report/report.js';
 import { statisticLabel, type StatisticName } from '../report/statistics.js';
 import { duckdbBaseline, postgresBaseline, type DuckDbBaseline, type ExportFiles, type PostgresBaseline } from './baseline.js';
-import { buildProgram, imageNodeOptions, ROOT, runJob, type JobRunResult, type Program } from './job.js';
+import { BENCH_TASK_MEMORY_MIB, buildProgram, ROOT, taskNodeOptions, runJob, type JobRunResult, type Program } from './job.js';
 import type { BenchOptions } from './options.js';
 import { initPrior, PRIOR_RECIPE, shapePrior, type PriorShape } from './prior.js';
 import { cloneDatabase, databaseExists, dropDatabase, startBenchServer, type BenchServer } from './server.js';
@@ -203,8 +203,8 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
   mkdirSync(dir, { recursive: true });
   const extra = [...Object.entries(opts.duckdb).map(([k, v]) => `duckdb ${k}=${v}`), ...Object.entries(opts.jobEnv).map(([k, v]) => `${k}=${v}`)];
   say(`bench ${opts.profile} (seed ${opts.seed}, AS_OF ${opts.asOf}), program: ${program}${extra.length ? `, ${extra.join(', ')}` : ''}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const nodeOptions = opts.jobEnv.NODE_OPTIONS ?? imageNodeOptions();
-  if (nodeOptions) say(`Job: NODE_OPTIONS=${nodeOptions}${opts.jobEnv.NODE_OPTIONS ? '' : " (the image's, from the Dockerfile)"}`);
+  const nodeOptions = opts.jobEnv.NODE_OPTIONS ?? taskNodeOptions();
+  say(`Job: NODE_OPTIONS=${nodeOptions}${opts.jobEnv.NODE_OPTIONS ? '' : ` (the task definition's for ${BENCH_TASK_MEMORY_MIB} MiB, src/deploy/heap.ts)`}`);
   if (program === 'dist') await buildProgram(say);
   const wh = await ensureWarehouse(opts, dir);
   const server = await startBenchServer(benchDir, say);
@@ -314,7 +314,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         baselines: { duckdb: duck ?? null, postgres: pgBase ?? null },
         prior,
         warehouse: wh,
-        jobEnv: { ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...opts.jobEnv },
+        jobEnv: { NODE_OPTIONS: nodeOptions, ...opts.jobEnv },
         duckdbSettings: opts.duckdb,
       };
       say('');

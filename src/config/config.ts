@@ -83,6 +83,8 @@ export interface Config {
   readonly runReportPath: string | undefined;
   readonly email: EmailConfig | undefined;
   readonly awsRegion: string;
+  /** MAX_RUN_MINUTES: past this the run stops as on SIGTERM (src/run/shutdown.ts). */
+  readonly maxRunMinutes: number;
 }
 
 const SNOWFLAKE_LOGIN = ['SNOWFLAKE_ACCOUNT', 'SNOWFLAKE_USER', 'SNOWFLAKE_WAREHOUSE', 'SNOWFLAKE_PRIVATE_KEY'] as const;
@@ -322,6 +324,7 @@ export function loadConfig(env: Env = process.env): Config {
     runReportPath: value(env, 'RUN_REPORT_PATH'),
     email: email(env),
     awsRegion: value(env, 'AWS_REGION') ?? 'us-east-1',
+    maxRunMinutes: maxRunMinutes(env),
   };
 }
 
@@ -381,6 +384,36 @@ export function describeConfig(c: Config): Array<[string, string]> {
     ['TIMEZONE', c.timezone ?? '<session default>'],
     ['RUN_REPORT_PATH', c.runReportPath ?? 'data/reports/<run start>.json'],
     ['EMAIL', c.email ? `${c.email.sender} -> ${c.email.recipients.join(', ')} (SES ${c.awsRegion})` : '<off>'],
+    ['MAX_RUN_MINUTES', String(c.maxRunMinutes)],
   );
   return lines;
 }
+
+// ---- the maximum run time, and the names of every variable (for the deploy tool and CDK) ------
+
+/** Default of MAX_RUN_MINUTES: far above a run's minutes, far below the next scheduled run. */
+export const DEFAULT_MAX_RUN_MINUTES = 60;
+
+/**
+ * MAX_RUN_MINUTES (operations.md, "Schedule and failure detection": a run that exceeds a maximum
+ * duration is stopped). A hung run would otherwise hold the lock and every later run exit 3.
+ */
+export function maxRunMinutes(env: Env): number {
+  return wholeNumber(env, 'MAX_RUN_MINUTES', DEFAULT_MAX_RUN_MINUTES, 1);
+}
+
+/** Every variable loadConfig reads (operations.md, "Configuration"), besides ACTION. */
+export const CONFIG_VARIABLES: readonly string[] = [
+  'SNOWFLAKE_ACCOUNT', 'SNOWFLAKE_USER', 'SNOWFLAKE_WAREHOUSE', 'SNOWFLAKE_PRIVATE_KEY',
+  'SNOWFLAKE_DATABASE', 'SNOWFLAKE_SCHEMA', 'SNOWFLAKE_ROLE', 'SNOWFLAKE_PRIVATE_KEY_PASSPHRASE', 'SNOWFLAKE_ACCESS_URL',
+  'DUCKDB_PATH',
+  'POSTGRES_HOST', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_PORT', 'POSTGRES_DATABASE', 'POSTGRES_SCHEMA',
+  'POSTGRES_SSLMODE', 'POSTGRES_SSLROOTCERT', 'POSTGRES_DATA_DIR',
+  'ENVIRONMENT', 'LOG_LEVEL', 'LOG_FORMAT',
+  'LOOKBACK_HOURS', 'LOOKBACK_YEARS', 'LOOKFORWARD_DAYS', 'BATCH_SIZE',
+  'SKIP_UNCHANGED_RECORDS', 'ENABLE_ASYMMETRIC_JOIN', 'ENABLE_STALE_CLEANUP', 'ENABLE_INSERT', 'FAIL_ON_REJECTS',
+  'AS_OF', 'TIMEZONE', 'RUN_REPORT_PATH',
+  'EMAIL_SENDER', 'EMAIL_RECIPIENTS', 'AWS_REGION',
+  'DRY_RUN', 'DRY_RUN_CHANGES_PATH',
+  'MAX_RUN_MINUTES',
+];

