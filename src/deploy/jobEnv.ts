@@ -52,9 +52,19 @@ export function jobEnvironmentProblems(vars: Readonly<Record<string, string>>, b
     else if (!isJobVariable(name)) problems.push(`${name} is not a variable of the job; known: ${SETTABLE_VARIABLES.join(', ')}`);
   }
   if (problems.length) return problems;
+  // A CA bundle given as a path names a file inside the container, not on this machine: it must be
+  // absolute, and the job reads it there (exit 2 naming it if it cannot). A PEM is checked here.
+  const env: Record<string, string> = { ...base, ...vars };
+  const ca = env.POSTGRES_SSLROOTCERT;
+  if (ca !== undefined && !ca.includes('-----BEGIN')) {
+    if ('POSTGRES_SSLROOTCERT' in vars && !ca.startsWith('/')) {
+      problems.push(`POSTGRES_SSLROOTCERT must be the PEM itself or an absolute path inside the container, such as /app/certs/ca.pem (got "${ca}")`);
+    }
+    delete env.POSTGRES_SSLROOTCERT;
+  }
   // The job's own parser judges the values, with its own messages (the variable and the form).
   try {
-    loadConfig({ ...base, ...vars });
+    loadConfig(env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(errorMessage(err));

@@ -621,6 +621,20 @@ describe('deploy: variables of the job for every run (deploy/.env) and for one r
     assert.match(h.text(), /variables of the job for every run: LOOKBACK_HOURS, POSTGRES_SSLMODE/);
   });
 
+  it('POSTGRES_SSLROOTCERT in deploy/.env: a PEM is checked as the job checks it, a container path passes as it is (operations.md, "Security")', async () => {
+    const pem = '-----BEGIN CERTIFICATE-----\\nnot base64\\n-----END CERTIFICATE-----';
+    const bad = harness(workspace(`${FULL_ENV}POSTGRES_SSLROOTCERT=${pem}\n`));
+    assert.equal(await runDeploy(REGISTER_ONLY, bad.deps), 2);
+    assert.match(bad.text(), /POSTGRES_SSLROOTCERT: certificate 1 of 1 is not a valid X\.509 certificate/);
+    const relative = harness(workspace(`${FULL_ENV}POSTGRES_SSLROOTCERT=certs/ca.pem\n`));
+    assert.equal(await runDeploy(REGISTER_ONLY, relative.deps), 2);
+    assert.match(relative.text(), /POSTGRES_SSLROOTCERT must be the PEM itself or an absolute path inside the container/);
+    assert.equal(ecsMock.commandCalls(RegisterTaskDefinitionCommand).length, 0);
+    const path = harness(workspace(`${FULL_ENV}POSTGRES_SSLROOTCERT=/app/certs/ca.pem\n`));
+    assert.equal(await runDeploy(REGISTER_ONLY, path.deps), 0, path.text());
+    assert.deepEqual(registeredEnvironment().find((e) => e.name === 'POSTGRES_SSLROOTCERT'), { name: 'POSTGRES_SSLROOTCERT', value: '/app/certs/ca.pem' });
+  });
+
   it('TASK_MEMORY sets the heap cap of the registered task definition', async () => {
     const h = harness(workspace(`${FULL_ENV}TASK_MEMORY=4096\n`));
     assert.equal(await runDeploy(REGISTER_ONLY, h.deps), 0, h.text());
