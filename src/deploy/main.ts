@@ -15,7 +15,7 @@ import {
   type RegisterTaskDefinitionCommandInput,
   type RunTaskCommandInput,
 } from '@aws-sdk/client-ecs';
-import { ACTIONS, DEFAULT_PIPELINE } from '../cli.js';
+import { ACTIONS, DEFAULT_PIPELINE } from '../actions/registry.js';
 import { ConfigError, errorMessage, EXIT } from '../errors.js';
 import { parseDeployArgs, USAGE, type DeployOptions } from './options.js';
 import { Redactor } from './redact.js';

@@ -1,7 +1,7 @@
 // The column sets of sync.md, derived from DETECTED_COLUMNS, and the SQL that checks one staged
 // text value against its column's PostgreSQL type ("Invalid rows").
 import { DETECTED_COLUMNS, type DetectedColumn } from '../schema/columns.js';
-import { quoteIdent } from '../target/postgres.js';
+import { postgresIdent as quoteIdent } from '../sqlText.js';
 
 export const DETECTED_NAMES: readonly string[] = DETECTED_COLUMNS.map((c) => c.name);
 

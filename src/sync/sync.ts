@@ -7,7 +7,7 @@ import { DETECTED_COLUMNS } from '../schema/columns.js';
 import { formatCount, type Logger } from '../log.js';
 import type { RunRecorder } from '../run/recorder.js';
 import type { Shutdown } from '../run/shutdown.js';
-import { quoteIdent } from '../target/postgres.js';
+import { postgresIdent as quoteIdent } from '../sqlText.js';
 import type { WarehouseRow } from '../warehouse/warehouse.js';
 import {
   castExpr,

@@ -11,11 +11,12 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { runActions } from '../cli.js';
+import { runActions } from '../actions/run.js';
 import { loadConfig, type Env } from '../config/config.js';
 import { errorMessage } from '../errors.js';
 import { createLogger, formatCount, formatDuration } from '../log.js';
-import { openTarget, quoteIdent, type Target } from '../target/postgres.js';
+import { postgresText } from '../sqlText.js';
+import { openTarget, type Target } from '../target/postgres.js';
 import { parseArgs } from './args.js';
 
 const PROFILE = 'small';
@@ -173,9 +174,9 @@ async function rulesTable(target: Target): Promise<void> {
       ['SchTimeOverVisitTimeFlag', '6 schedule over visit'],
       ['DistanceFlag', '7 impossible travel'],
     ] as const;
-    const sql = `SELECT ${flags.map(([f], i) => `count(*) FILTER (WHERE ${quoteIdent(f)} = 'Y') AS f${i}`).join(', ')},
+    const sql = `SELECT ${flags.map(([f], i) => `count(*) FILTER (WHERE ${postgresText.ident(f)} = 'Y') AS f${i}`).join(', ')},
                         count(*) FILTER (WHERE "StatusFlag" IN ('U', 'N')) AS open, count(*) AS total
-                   FROM ${quoteIdent(SCHEMA)}."conflictvisitmaps"`;
+                   FROM ${postgresText.ident(SCHEMA)}."conflictvisitmaps"`;
     const r = (await c.query<Record<string, string>>(sql)).rows[0];
     out(`  conflictvisitmaps now holds ${formatCount(Number(r.total))} rows, ${formatCount(Number(r.open))} open; rows per rule (a row can match several):`);
     out(`    ${flags.map(([, label], i) => `${label}: ${formatCount(Number(r[`f${i}`]))}`).join(' | ')}`);
@@ -237,7 +238,7 @@ export async function demoCommand(argv: string[], baseEnv: Env = process.env): P
   try {
     const c = await target.connect();
     try {
-      await c.query(`DROP SCHEMA IF EXISTS ${quoteIdent(SCHEMA)} CASCADE`);
+      await c.query(`DROP SCHEMA IF EXISTS ${postgresText.ident(SCHEMA)} CASCADE`);
     } finally {
       await c.end();
     }
@@ -245,7 +246,7 @@ export async function demoCommand(argv: string[], baseEnv: Env = process.env): P
     if (code !== 0) return code;
     const c2 = await target.connect();
     try {
-      await c2.query(`INSERT INTO ${quoteIdent(SCHEMA)}."excluded_ssn" ("SSN") SELECT unnest($1::text[])`, [PLACEHOLDER_SSNS]);
+      await c2.query(`INSERT INTO ${postgresText.ident(SCHEMA)}."excluded_ssn" ("SSN") SELECT unnest($1::text[])`, [PLACEHOLDER_SSNS]);
     } finally {
       await c2.end();
     }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { lockKey } from '../../src/sync/reference.js';
+import { lockKey } from '../../src/target/lock.js';
 import { dropSchema, testClient, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
 import { caregiver, provider, uid, writeWarehouse } from '../detection/warehouse.js';
 

@@ -9,7 +9,7 @@ import type { Shutdown } from '../../src/run/shutdown.js';
 import { DETECTED_COLUMNS } from '../../src/schema/columns.js';
 import { ConflictSync, type SyncOptions, type SyncStats } from '../../src/sync/sync.js';
 import { initDb } from '../../src/target/initDb.js';
-import { quoteIdent } from '../../src/target/postgres.js';
+import { postgresIdent as quoteIdent } from '../../src/sqlText.js';
 import type { WarehouseRow, WarehouseValue } from '../../src/warehouse/warehouse.js';
 import { dropSchema, testClient, uniqueSchema } from '../helpers/pg.js';
 
