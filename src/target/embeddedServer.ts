@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { EmbeddedPostgresError, findBinaries, FIX_INSTALL } from './binaries.js';
+import { EmbeddedPostgresError, findBinaries, FIX_INSTALL, type Binaries } from './binaries.js';
 import { placeServerFiles, type ServerFiles } from './serverFiles.js';
 
 export interface EmbeddedServerOptions {
@@ -25,6 +25,8 @@ export interface EmbeddedServerOptions {
   readonly onLog?: (line: string, server: boolean) => void;
   /** As root: the folder that holds the server's copy of the binaries and its data (tests). */
   readonly serverRoot?: string;
+  /** Other binaries than the installed package's (tests). */
+  readonly binaries?: Binaries;
 }
 
 export interface EmbeddedServer {
@@ -39,6 +41,28 @@ function notExecutable(path: string): EmbeddedPostgresError {
     `The embedded PostgreSQL's program ${path} cannot be executed (not executable, or on a noexec file system): ` +
       `run \`chmod +x ${dirname(path)}/*\` or reinstall with \`npm ci\``,
   );
+}
+
+/**
+ * initdb and postgres present and executable by the user the server runs as: this user, or, as
+ * root, postgres (through the "other" bits: the copy in serverFiles.ts keeps the files' modes).
+ */
+function checkPrograms(bins: Binaries): void {
+  for (const program of ['initdb', 'postgres']) {
+    const path = join(bins.nativeDir, 'bin', program);
+    if (!existsSync(path)) throw new EmbeddedPostgresError(`The embedded PostgreSQL's program ${path} is missing: ${FIX_INSTALL}`);
+    let ok: boolean;
+    if (process.getuid?.() === 0) ok = (statSync(path).mode & 0o001) !== 0;
+    else {
+      try {
+        accessSync(path, constants.X_OK);
+        ok = true;
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) throw notExecutable(path);
+  }
 }
 
 /** A port the server can listen on; a taken one fails here, before initdb or start. */
@@ -127,7 +151,9 @@ function explain(tail: string[], ctx: { port: number; clusterDir: string; fixDat
   if (/database files are incompatible with server/i.test(text)) {
     return `The embedded PostgreSQL's data folder ${ctx.clusterDir} was made by another PostgreSQL version: remove the folder to start over, or ${ctx.fixDataDir}`;
   }
-  const reason = tail.filter((l) => /FATAL|PANIC|ERROR|error:/.test(l)).slice(-2).join(' | ') || tail.slice(-3).join(' | ') || 'no output';
+  // The server's lines start with a time and a pid: what follows is what a person needs.
+  const words = tail.map((l) => l.replace(/^\d{4}-\d\d-\d\d [\d:.]+ \S+ \[\d+\] /, ''));
+  const reason = words.filter((l) => /FATAL|PANIC|ERROR|error:|invalid|could not/.test(l)).slice(-2).join(' ') || words.slice(-3).join(' ') || 'no output';
   return `${ctx.what} exited with code ${ctx.code ?? 'null'} before it was ready: ${reason}. Fix what it says, or remove the data folder ${ctx.clusterDir} to start over`;
 }
 
@@ -151,14 +177,8 @@ async function runInitdb(files: ServerFiles, opts: EmbeddedServerOptions, onLine
 /** Start an embedded PostgreSQL (initialising its data on first use); resolves once it accepts connections. */
 export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<EmbeddedServer> {
   const log = opts.onLog ?? (() => undefined);
-  const bins = await findBinaries();
-  if (process.getuid?.() !== 0) {
-    try {
-      accessSync(join(bins.nativeDir, 'bin', 'postgres'), constants.X_OK);
-    } catch {
-      throw notExecutable(join(bins.nativeDir, 'bin', 'postgres'));
-    }
-  }
+  const bins = opts.binaries ?? (await findBinaries());
+  checkPrograms(bins);
   await checkPortFree(opts.port);
   const files = placeServerFiles(bins, resolve(opts.dataDir), opts.serverRoot);
   if (checkClusterDir(files.clusterDir, bins.major, files.fixDataDir) === 'fresh') {

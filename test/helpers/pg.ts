@@ -1,6 +1,7 @@
 // The real PostgreSQL every test uses: TEST_POSTGRES_URL, set by scripts/test.mjs (an embedded
 // server for the whole run, or a server the environment names). Each test gets its own schema.
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import pg from 'pg';
 import type { Env, PostgresConfig } from '../../src/config/config.js';
 
@@ -58,4 +59,16 @@ export async function dropSchema(schema: string): Promise<void> {
   } finally {
     await c.end();
   }
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
