@@ -302,7 +302,8 @@ export async function demoCommand(argv: string[], baseEnv: Env = process.env): P
     out(`                                        AS_OF=${info.asOf.replace(' ', 'T')} TIMEZONE=UTC npx conflict-updater`);
     out('  the SQL a run sends to the warehouse: npx conflict-updater sql --dialect duckdb');
     out('  a bigger warehouse and the timings:   npm run bench -- --profile medium');
-    out(`  the embedded PostgreSQL keeps its data in ${join('data', 'postgres')}; \`rm -rf data\` starts over`);
+    const where = process.getuid?.() === 0 ? `the folder ${join('data', 'postgres', 'LOCATION.txt')} names (it runs as user postgres)` : join('data', 'postgres');
+    out(`  the embedded PostgreSQL keeps its data in ${where}; \`rm -rf data\` starts over`);
     return 0;
   } finally {
     restoreStdout();
