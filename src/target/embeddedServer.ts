@@ -163,7 +163,12 @@ async function runInitdb(files: ServerFiles, opts: EmbeddedServerOptions, onLine
   writeFileSync(pwfile, `${opts.password}\n`, { mode: 0o600 });
   try {
     if (files.runAs) files.chown(pwfile);
-    const run = spawnProgram(files, 'initdb', [`--pgdata=${files.clusterDir}`, '--auth=password', `--username=${opts.user}`, `--pwfile=${pwfile}`, '--lc-messages=C'], onLine);
+    // The same cluster whatever the environment's locale (a shell without LANG made SQL_ASCII
+    // clusters, where char_length counts bytes): UTF8 as in production, PostgreSQL's own C.UTF-8
+    // (code point order, Unicode case mapping) on every platform.
+    const locale = ['--encoding=UTF8', '--locale=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8'];
+    const args = [`--pgdata=${files.clusterDir}`, '--auth=password', `--username=${opts.user}`, `--pwfile=${pwfile}`, ...locale];
+    const run = spawnProgram(files, 'initdb', args, onLine);
     const code = await new Promise<number | null>((ok, fail) => {
       run.child.once('error', (err: NodeJS.ErrnoException) => fail(err.code === 'EACCES' ? notExecutable(join(files.binDir, 'initdb')) : new EmbeddedPostgresError(`initdb could not start (${err.code ?? err.message}): ${FIX_INSTALL}`)));
       run.child.once('close', (c) => ok(c));
