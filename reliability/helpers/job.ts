@@ -7,7 +7,7 @@ import pg from 'pg';
 import type { Env } from '../../src/config/config.js';
 import { TARGET_TABLES } from '../../src/schema/columns.js';
 import { initDb } from '../../src/target/initDb.js';
-import { quoteIdent } from '../../src/target/postgres.js';
+import { postgresIdent as quoteIdent } from '../../src/sqlText.js';
 import { BIN, cleanEnv, ROOT } from '../../test/helpers/cli.js';
 import { testPostgresEnv, testPostgresUrl } from '../../test/helpers/pg.js';
 import { tempDir as newTempDir } from '../../test/helpers/tmp.js';

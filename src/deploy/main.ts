@@ -15,7 +15,7 @@ import {
   type RegisterTaskDefinitionCommandInput,
   type RunTaskCommandInput,
 } from '@aws-sdk/client-ecs';
-import { ACTIONS, DEFAULT_PIPELINE } from '../cli.js';
+import { ACTIONS, DEFAULT_PIPELINE } from '../actions/registry.js';
 import { ConfigError, errorMessage, EXIT } from '../errors.js';
 import { CONFIG_VARIABLES } from '../config/config.js';
 import { checkJobEnvironment, isFromSecrets, parseAssignment, sendsEmail, SETTABLE_VARIABLES } from './jobEnv.js';

@@ -9,7 +9,9 @@ import type { DetectionParams, DetectionRun } from '../detection/types.js';
 import { errorMessage, LockHeldError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { closeSync, merge, openSync, stage } from '../sync/index.js';
-import { readReferenceData, setInProgress, tryLock, unlock } from '../sync/reference.js';
+import { setInProgress } from '../target/inProgress.js';
+import { tryLock, unlock } from '../target/lock.js';
+import { readReferenceData } from '../target/referenceData.js';
 import { openTarget, type Target } from '../target/postgres.js';
 import { openWarehouse, type WarehouseSession } from '../warehouse/warehouse.js';
 import { logSummary } from './summary.js';
@@ -32,7 +34,7 @@ export async function runConflictUpdate(ctx: ActionContext, deps: JobDependencie
   const target = await openTarget(config.postgres, log);
   try {
     const client = await target.connect();
-    const unhook = shutdown.onStop(() => cancelPostgres(target, client, log));
+    const unhook = shutdown.onStop(() => target.cancel(client));
     try {
       await client.query(`SET application_name = 'conflict-updater ${JOB_NAME}'`);
       if (!(await tryLock(client, schema))) {
@@ -142,23 +144,5 @@ async function markFailed(target: Target, client: pg.Client, schema: string, log
     }
   } catch (err) {
     log.error(`could not set InProgressFlag = 2: ${errorMessage(err)}`);
-  }
-}
-
-/** Cancel the query `client` is running, from a separate connection; destroy the socket if that fails. */
-async function cancelPostgres(target: Target, client: pg.Client, log: Logger): Promise<void> {
-  const pid = (client as unknown as { processID?: number }).processID;
-  try {
-    if (pid === undefined) throw new Error('no backend pid');
-    const c = await target.connect();
-    try {
-      await c.query('SELECT pg_cancel_backend($1)', [pid]);
-      log.info(`PostgreSQL: running statement of backend ${pid} cancelled`);
-    } finally {
-      await c.end();
-    }
-  } catch (err) {
-    log.warn(`PostgreSQL cancel failed (${errorMessage(err)}): closing the connection`);
-    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   }
 }

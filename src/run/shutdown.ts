@@ -2,7 +2,6 @@
 // A stop aborts the run's signal and calls the registered cancel hooks (warehouse statement,
 // PostgreSQL query); the action unwinds through its rollback paths and the program exits 143.
 // MAX_RUN_MINUTES takes the same path: when the run is older than that, it stops as on SIGTERM.
-import { maxRunMinutes } from '../config/config.js';
 import { StoppedError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -44,10 +43,9 @@ export class Shutdown {
   /**
    * Install the process signal handlers and the run-time limit. `forceExitMs` after a stop the
    * process exits 143 even if something hangs, so ECS never has to kill it. `maxRunMs` after the
-   * process started (default MAX_RUN_MINUTES of the environment; the configuration has already
-   * validated it), the run stops exactly as on SIGTERM.
+   * process started (MAX_RUN_MINUTES of the configuration), the run stops exactly as on SIGTERM.
    */
-  install(log: Logger, forceExitMs = 20_000, maxRunMs = maxRunMinutes(process.env) * 60_000): () => void {
+  install(log: Logger, maxRunMs: number, forceExitMs = 20_000): () => void {
     const trigger = (reason: string, why?: string) => {
       if (this.stopped) return;
       setTimeout(() => {

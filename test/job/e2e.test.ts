@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
-import { lockKey } from '../../src/sync/reference.js';
+import { lockKey } from '../../src/target/lock.js';
 import { dropSchema, testClient, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
 import { tempDir } from '../helpers/tmp.js';
 import { until } from '../helpers/wait.js';

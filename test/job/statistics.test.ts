@@ -6,7 +6,7 @@ import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { runActions } from '../../src/cli.js';
+import { runActions } from '../../src/actions/run.js';
 import type { RunReport } from '../../src/report/report.js';
 import { dropSchema, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
 import { captureStdout } from '../report/helpers.js';

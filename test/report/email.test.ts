@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 
-import { runActions } from '../../src/cli.js';
+import { runActions } from '../../src/actions/run.js';
 import { buildStatusEmail, escapeHtml, type SesSender } from '../../src/report/email.js';
 import { finishRun, type RunEnd } from '../../src/report/finish.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { Action } from '../../src/actions/context.js';
-import { ACTIONS, runActions } from '../../src/cli.js';
+import { ACTIONS } from '../../src/actions/registry.js';
+import { runActions } from '../../src/actions/run.js';
 import { LockHeldError } from '../../src/errors.js';
 import { assertNoSecret as assertNoneOf, keyBody } from '../helpers/secrets.js';
 import { tempDir } from '../helpers/tmp.js';

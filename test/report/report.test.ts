@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 
 import type { Action } from '../../src/actions/context.js';
-import { ACTIONS, runActions } from '../../src/cli.js';
+import { ACTIONS } from '../../src/actions/registry.js';
+import { runActions } from '../../src/actions/run.js';
 import { LockHeldError } from '../../src/errors.js';
 import { finishRun, type RunEnd } from '../../src/report/finish.js';
 import { reportPath, reportTimestamp } from '../../src/report/report.js';

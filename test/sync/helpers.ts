@@ -8,7 +8,7 @@ import type { Shutdown } from '../../src/run/shutdown.js';
 import { DETECTED_COLUMNS } from '../../src/schema/columns.js';
 import { closeSync, merge, openSync, stage, type SyncOptions, type SyncStats } from '../../src/sync/index.js';
 import { initDb } from '../../src/target/initDb.js';
-import { quoteIdent } from '../../src/target/postgres.js';
+import { postgresIdent as quoteIdent } from '../../src/sqlText.js';
 import type { WarehouseRow, WarehouseValue } from '../../src/warehouse/warehouse.js';
 import { captureLog } from '../helpers/log.js';
 import { dropSchema, testClient, uniqueSchema } from '../helpers/pg.js';
