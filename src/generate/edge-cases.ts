@@ -11,6 +11,7 @@ import {
   stableUuid,
   type SqlValue,
 } from './sql-util.js';
+import { trimSpaces } from '../trimming.js';
 
 type Row = Record<string, SqlValue>;
 
@@ -462,7 +463,7 @@ export function edgeData(asOf: string): EdgeData {
       });
       visitNo++;
     });
-    const ssn = (ssnOf(s.visits[0]!) ?? '').trim();
+    const ssn = trimSpaces(ssnOf(s.visits[0]!) ?? '');
     const expect = typeof s.expect === 'function' ? s.expect({ addressIds: (p) => addressIds.get(p) ?? [] }) : s.expect;
     scenarios.push({ name: s.name, expect, ssn, visitDate, visitIds });
   });
