@@ -13,6 +13,7 @@ import {
 import type { DuckDbConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { duckdbText } from '../sqlText.js';
+import { onlyRow } from './resultRow.js';
 import { textBatch } from './textBatch.js';
 import type { OpenWarehouseOptions, SqlParam, WarehouseRow, WarehouseSession, WarehouseValue } from './warehouse.js';
 
@@ -97,8 +98,8 @@ export class DuckDbSession implements WarehouseSession {
   }
 
   async version(): Promise<string> {
-    const r = await this.run(() => this.conn.runAndReadAll('SELECT version() AS v'));
-    return `DuckDB ${String(r.getRowObjectsJson()[0].v)}`;
+    const r = await this.run(() => this.conn.runAndReadAll('SELECT version() AS "v"'));
+    return `DuckDB ${String(onlyRow('DuckDB version', r.getRowObjectsJson() as Array<Record<string, WarehouseValue>>)('v'))}`;
   }
 
   async execute(sql: string, params: readonly SqlParam[] = []): Promise<number | undefined> {
