@@ -239,6 +239,10 @@ export async function openDuckDb(config: DuckDbConfig, opts: OpenWarehouseOption
   const conn = await instance.connect();
   try {
     await conn.run(`ATTACH ${duckdbText.str(config.path)} AS ${duckdbText.ident(config.database)} (READ_ONLY)`);
+    // The session settings the SQL depends on (detection.md, "Session settings"): the zone when
+    // set. The rest are this fresh in-memory instance's own defaults, with no account or user layer
+    // to change them, and the SQL does not lean on them (sort orders say NULLS LAST, trims name the
+    // space, no integer division).
     if (opts.timezone) await conn.run(`SET TimeZone = ${duckdbText.str(opts.timezone)}`);
   } catch (err) {
     conn.closeSync();
