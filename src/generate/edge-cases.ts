@@ -2,6 +2,7 @@
 // its own caregiver SSN (area 7xx, never used by the bulk data) and its own agencies, so the
 // expected outcome of every scenario is known exactly. Ids depend only on the scenario, not on
 // the seed; dates and times are relative to asOf.
+import { trimSpaces } from '../trimming.js';
 import {
   DAY_MS,
   formatDate,
@@ -11,7 +12,6 @@ import {
   stableUuid,
   type SqlValue,
 } from './sql-util.js';
-import { trimSpaces } from '../trimming.js';
 
 type Row = Record<string, SqlValue>;
 
