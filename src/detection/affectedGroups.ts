@@ -14,12 +14,13 @@ export function deltaKeysStatements(x: Ctx): DeltaKeysStatements {
   // Caregivers filtered (and SSNs trimmed) before the join, once per caregiver rather than per
   // fact row; the distinct visits counted as distinct rows, then per group (faster than
   // COUNT(DISTINCT) on DuckDB, measured on medium).
+  const ssn = x.d.trimSpaces('s."SSN"');
   const deltaKeys =
     `SELECT g."visit_date", g."ssn", COUNT(g."visit_id") AS "changed_visits" FROM (\n` +
     `SELECT DISTINCT CAST(f."Visit Date" AS DATE) AS "visit_date", c."ssn", LOWER(f."Visit Id") AS "visit_id"\n` +
     `FROM ${eligibleFact(x, 'changed')}\n` +
-    `JOIN (SELECT s."Caregiver Id" AS "key", TRIM(s."SSN") AS "ssn" FROM ${x.tbl('DIMCAREGIVER')} s ` +
-    `LEFT JOIN ${TEMP.excludedSsns} xs ON xs."ssn" = TRIM(s."SSN") WHERE TRIM(s."SSN") <> '' AND xs."ssn" IS NULL) c ON c."key" = f."Caregiver Id") g\n` +
+    `JOIN (SELECT s."Caregiver Id" AS "key", ${ssn} AS "ssn" FROM ${x.tbl('DIMCAREGIVER')} s ` +
+    `LEFT JOIN ${TEMP.excludedSsns} xs ON xs."ssn" = ${ssn} WHERE ${ssn} <> '' AND xs."ssn" IS NULL) c ON c."key" = f."Caregiver Id") g\n` +
     `GROUP BY g."visit_date", g."ssn"`;
   return {
     create: execute(STEP.deltaKeys, createTempTableAs(TEMP.deltaKeys, deltaKeys)),

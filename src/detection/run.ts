@@ -2,6 +2,7 @@
 // step timed in the recorder, the big results streamed with back-pressure (detection.md).
 import { formatCount, formatDuration, type Logger } from '../log.js';
 import { inStep as asStepError, type RunRecorder } from '../run/recorder.js';
+import { onlyRow } from '../warehouse/resultRow.js';
 import type { WarehouseRow, WarehouseSession, WarehouseValue } from '../warehouse/warehouse.js';
 import { clockQuery, normaliseClock } from './clock.js';
 import { sqlDialect } from './dialect/index.js';
@@ -24,8 +25,9 @@ export interface DetectionContext {
  */
 const PACKED = { groups: 20, scope: 100 } as const;
 
-function num(v: WarehouseValue | undefined): number {
-  if (v === null || v === undefined) return 0;
+/** A statistic: NULL (a SUM over no rows) is 0; a missing column is an error already (onlyRow). */
+function num(v: WarehouseValue): number {
+  if (v === null) return 0;
   const n = typeof v === 'number' ? v : Number(v);
   if (!Number.isFinite(n)) throw new Error(`expected a number from the warehouse, got ${String(v)}`);
   return n;
@@ -52,7 +54,7 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
   let prepared = false;
 
   const exec = (s: ExecuteStatement) => session.execute(s.sql, s.params);
-  const queryOne = async (s: QueryStatement) => (await session.query(s.sql, s.params))[0] ?? {};
+  const queryOne = async (s: QueryStatement) => onlyRow(s.step, await session.query(s.sql, s.params));
   const needPlan = (what: string): DetectionPlan => {
     if (!plan || !prepared) throw new Error(`detection: ${what} called before prepare()`);
     return plan;
@@ -87,7 +89,7 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
       if (asOf?.kind === 'naive') {
         t = asOf.clock;
       } else {
-        const v = (await queryOne(clockQuery(d, asOf))).t;
+        const v = (await queryOne(clockQuery(d, asOf)))('t');
         if (typeof v !== 'string') throw new Error(`the clock query returned ${String(v)}`);
         t = normaliseClock(v);
       }
@@ -128,7 +130,7 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
           inStep(STEP.deltaKeys, async () => {
             await exec(pl.deltaKeys.create);
             const s = await queryOne(pl.deltaKeys.stats);
-            const r = { groups: num(s.groups), ssns: num(s.ssns), dates: num(s.dates), changed: num(s.changed) };
+            const r = { groups: num(s('groups')), ssns: num(s('ssns')), dates: num(s('dates')), changed: num(s('changed')) };
             recorder.set('changedVisits', r.changed);
             recorder.set('affectedGroups', r.groups);
             recorder.set('affectedSsns', r.ssns);
@@ -141,7 +143,7 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
       const part = async (create: ExecuteStatement, stats: QueryStatement, stat: 'candidatesPartA' | 'candidatesPartB') => {
         await exec(create);
         const s = await queryOne(stats);
-        const r = { candidates: num(s.candidates), dropped: num(s.dropped), gpsBad: num(s.gps_bad), rows: num(s.rows) };
+        const r = { candidates: num(s('candidates')), dropped: num(s('dropped')), gpsBad: num(s('gps_bad')), rows: num(s('rows')) };
         recorder.set(stat, r.candidates);
         recorder.add('duplicateSourceRowsDropped', r.dropped);
         recorder.add('unusableGpsValues', r.gpsBad);
