@@ -83,6 +83,10 @@ export interface Config {
   readonly runReportPath: string | undefined;
   readonly email: EmailConfig | undefined;
   readonly awsRegion: string;
+  /** DRY_RUN (operations.md, "Dry run"): roll back instead of committing, list the changes. */
+  readonly dryRun: boolean;
+  /** DRY_RUN_CHANGES_PATH; undefined: next to the run report (dryRunChangesPath). */
+  readonly dryRunChangesPath: string | undefined;
 }
 
 const SNOWFLAKE_LOGIN = ['SNOWFLAKE_ACCOUNT', 'SNOWFLAKE_USER', 'SNOWFLAKE_WAREHOUSE', 'SNOWFLAKE_PRIVATE_KEY'] as const;
@@ -322,6 +326,8 @@ export function loadConfig(env: Env = process.env): Config {
     runReportPath: value(env, 'RUN_REPORT_PATH'),
     email: email(env),
     awsRegion: value(env, 'AWS_REGION') ?? 'us-east-1',
+    dryRun: bool(env, 'DRY_RUN', false),
+    dryRunChangesPath: value(env, 'DRY_RUN_CHANGES_PATH'),
   };
 }
 
@@ -381,6 +387,8 @@ export function describeConfig(c: Config): Array<[string, string]> {
     ['TIMEZONE', c.timezone ?? '<session default>'],
     ['RUN_REPORT_PATH', c.runReportPath ?? 'data/reports/<run start>.json'],
     ['EMAIL', c.email ? `${c.email.sender} -> ${c.email.recipients.join(', ')} (SES ${c.awsRegion})` : '<off>'],
+    ['DRY_RUN', String(c.dryRun)],
+    ['DRY_RUN_CHANGES_PATH', c.dryRunChangesPath ?? '<next to the run report>.changes.csv'],
   );
   return lines;
 }

@@ -25,6 +25,8 @@ export class RunRecorder {
   /** The statistics recorded so far (report/statistics.ts); a statistic not recorded is absent. */
   readonly stats: Partial<RunStatistics> = {};
   readonly rejects: RejectRecord[] = [];
+  /** A dry run's changes file, once written (operations.md, "Dry run"). */
+  dryRunChanges: { readonly path: string; readonly lines: number } | undefined;
 
   constructor(private readonly log: Logger) {}
 
