@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ActionResult, RunEnd } from './finish.js';
-import type { RejectRecord, StepRecord } from '../run/recorder.js';
+import type { DryRunChanges, RejectRecord, StepRecord } from '../run/recorder.js';
 import type { RunStatistics } from './statistics.js';
 
 /** Bumped when a field changes meaning or disappears; new fields do not bump it. */
@@ -49,7 +49,7 @@ export interface ReportInput {
   rejects: readonly RejectRecord[];
   /** DRY_RUN (default false). */
   dryRun?: boolean;
-  dryRunChanges?: { readonly path: string; readonly lines: number };
+  dryRunChanges?: DryRunChanges;
   /** Secret values that must not appear anywhere in the report (replaced by ***). */
   secrets?: readonly string[];
 }

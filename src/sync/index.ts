@@ -7,7 +7,7 @@ import type { DetectionRun } from '../detection/types.js';
 import { formatCount, type Logger } from '../log.js';
 import type { RunStatistics } from '../report/statistics.js';
 import { withProgress, type Progress } from '../run/progress.js';
-import type { RunRecorder } from '../run/recorder.js';
+import type { DryRunChanges, RunRecorder } from '../run/recorder.js';
 import type { Shutdown } from '../run/shutdown.js';
 import { keepStoredRows, writeChanges } from './changes.js';
 import { allocateConflictIds, collectConflictIds, indexConflictIds } from './conflictIds.js';
@@ -45,12 +45,6 @@ export interface SyncOptions {
 /** A dry run (operations.md, "Dry run"): where its changes file goes. */
 export interface DryRun {
   readonly changesPath: string;
-}
-
-/** What a dry run listed: the changes file and its number of lines (without the header). */
-export interface DryRunChanges {
-  readonly path: string;
-  readonly lines: number;
 }
 
 /** The statistics a sync records; every write count is the number of rows the statement changed. */

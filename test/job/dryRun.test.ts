@@ -5,10 +5,8 @@
 // a stale row and an excluded one, with both identity sequences lagging behind their tables (a
 // real run moves them).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import type pg from 'pg';
 import type { ActionContext } from '../../src/actions/context.js';
@@ -19,12 +17,12 @@ import { RunRecorder } from '../../src/run/recorder.js';
 import { Shutdown } from '../../src/run/shutdown.js';
 import { countChanges, readChanges, type ChangeLine } from '../../src/sync/index.js';
 import { uid } from '../detection/warehouse.js';
+import { runCli } from '../helpers/cli.js';
 import { testPostgresEnv } from '../helpers/pg.js';
 import { tempDir } from '../helpers/tmp.js';
 import { memoryLogger, setup, type Ctx } from '../sync/helpers.js';
 import { writeSmallWarehouse } from './warehouse.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const AS_OF = '2026-02-14T12:00:00';
 const v = (n: number) => uid('v', n).toLowerCase();
 const EXCLUDED_SSN = '999-00-1234';
@@ -181,6 +179,27 @@ test('operations.md Dry run: the changes file lists an insert, an update with it
   }
 });
 
+test('operations.md Dry run: with SKIP_UNCHANGED_RECORDS=false every matched row is an update, one line without a column when only UpdatedDate would change; ENABLE_STALE_CLEANUP=false: no resolve', async () => {
+  const ctx = await setup('dry');
+  try {
+    await job(ctx);
+    const beforeState = await state(ctx);
+    const path = join(dir, `${ctx.schema}-all.csv`);
+    const { stats } = await job(ctx, { DRY_RUN: 'true', DRY_RUN_CHANGES_PATH: path, SKIP_UNCHANGED_RECORDS: 'false', ENABLE_STALE_CLEANUP: 'false' });
+    assert.deepEqual(await state(ctx), beforeState);
+    assert.equal(stats.updated, 4);
+    const changes = await readChanges(path);
+    assert.equal(changes.length, 4);
+    for (const l of changes) {
+      assert.equal(l.outcome, 'update');
+      assert.equal(l.column, null);
+      assert.ok(l.ID !== null && l.CONFLICTID !== null);
+    }
+  } finally {
+    await ctx.close();
+  }
+});
+
 /** Every row of the two written tables, each value as PostgreSQL prints it (as the changes file has it). */
 async function rawRows(client: pg.Client, sql: string): Promise<Map<string, Record<string, string | null>>> {
   const r = await client.query({ text: sql, types: { getTypeParser: () => (x: string) => x } });
@@ -235,16 +254,9 @@ test('operations.md Dry run: a dry run followed by a real run with the same AS_O
   }
 });
 
-function program(ctx: Ctx, extra: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  const e = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env(ctx, extra) };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/conflict-updater.js', 'task02_00_run_conflict_update'], { cwd: ROOT, env: e });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
+async function program(ctx: Ctx, extra: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const r = await runCli(['task02_00_run_conflict_update'], env(ctx, extra));
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 test('operations.md Dry run: the program with DRY_RUN=true: the report has dryRun and the changes file (by default next to the report), the log says dry run; exit 0', async () => {
