@@ -85,6 +85,10 @@ export interface Config {
   readonly awsRegion: string;
   /** MAX_RUN_MINUTES: past this the run stops as on SIGTERM (src/run/shutdown.ts). */
   readonly maxRunMinutes: number;
+  /** DRY_RUN (operations.md, "Dry run"): roll back instead of committing, list the changes. */
+  readonly dryRun: boolean;
+  /** DRY_RUN_CHANGES_PATH; undefined: next to the run report (dryRunChangesPath). */
+  readonly dryRunChangesPath: string | undefined;
 }
 
 const SNOWFLAKE_LOGIN = ['SNOWFLAKE_ACCOUNT', 'SNOWFLAKE_USER', 'SNOWFLAKE_WAREHOUSE', 'SNOWFLAKE_PRIVATE_KEY'] as const;
@@ -325,6 +329,8 @@ export function loadConfig(env: Env = process.env): Config {
     email: email(env),
     awsRegion: value(env, 'AWS_REGION') ?? 'us-east-1',
     maxRunMinutes: maxRunMinutes(env),
+    dryRun: bool(env, 'DRY_RUN', false),
+    dryRunChangesPath: value(env, 'DRY_RUN_CHANGES_PATH'),
   };
 }
 
@@ -385,6 +391,8 @@ export function describeConfig(c: Config): Array<[string, string]> {
     ['RUN_REPORT_PATH', c.runReportPath ?? 'data/reports/<run start>.json'],
     ['EMAIL', c.email ? `${c.email.sender} -> ${c.email.recipients.join(', ')} (SES ${c.awsRegion})` : '<off>'],
     ['MAX_RUN_MINUTES', String(c.maxRunMinutes)],
+    ['DRY_RUN', String(c.dryRun)],
+    ['DRY_RUN_CHANGES_PATH', c.dryRunChangesPath ?? '<next to the run report>.changes.csv'],
   );
   return lines;
 }

@@ -8,7 +8,8 @@ import { createDetectionRun, detectionParams, type DetectionContext } from '../d
 import type { DetectionParams, DetectionRun } from '../detection/types.js';
 import { errorMessage, LockHeldError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { closeSync, merge, openSync, stage } from '../sync/index.js';
+import { dryRunChangesPath, reportPath } from '../report/report.js';
+import { closeSync, merge, openSync, stage, type DryRun } from '../sync/index.js';
 import { setInProgress } from '../target/inProgress.js';
 import { tryLock, unlock } from '../target/lock.js';
 import { readReferenceData } from '../target/referenceData.js';
@@ -30,6 +31,12 @@ export async function runConflictUpdate(ctx: ActionContext, deps: JobDependencie
   const { config, log, shutdown } = ctx;
   const schema = config.postgres.schema;
   log.info(`Target schema: ${schema}`);
+  if (config.dryRun) {
+    log.info(
+      `DRY RUN: every statement runs, then the transaction rolls back: nothing in ${schema} changes (rows, sequences, InProgressFlag); ` +
+        `the counts are what the run would have written, the rows in ${jobDryRun(ctx).changesPath}`,
+    );
+  }
   shutdown.throwIfStopped();
   const target = await openTarget(config.postgres, log);
   try {
@@ -57,10 +64,19 @@ export async function runConflictUpdate(ctx: ActionContext, deps: JobDependencie
   return 'completed';
 }
 
+/** DRY_RUN: the changes file, DRY_RUN_CHANGES_PATH or next to this run's report. */
+export function jobDryRun(ctx: Pick<ActionContext, 'config' | 'startedAt'>): DryRun {
+  const { config } = ctx;
+  return { changesPath: dryRunChangesPath(config.dryRunChangesPath, reportPath(config.runReportPath, ctx.startedAt)) };
+}
+
 async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, deps: JobDependencies): Promise<void> {
   const { config, log, shutdown, recorder } = ctx;
   const schema = config.postgres.schema;
-  if ((await setInProgress(client, schema, 1)) === 0) log.warn(`${schema}.settings has no row: InProgressFlag not set`);
+  // A dry run leaves settings alone: InProgressFlag is neither set to 1 nor reset.
+  const dryRun = config.dryRun ? jobDryRun(ctx) : undefined;
+  if (dryRun) log.info(`Dry run: ${schema}.settings."InProgressFlag" left as it is`);
+  else if ((await setInProgress(client, schema, 1)) === 0) log.warn(`${schema}.settings has no row: InProgressFlag not set`);
   let wh: WarehouseSession | undefined;
   let unhookWh: (() => void) | undefined;
   let committed = false;
@@ -95,6 +111,7 @@ async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, 
       enableInsert: config.enableInsert,
       enableStaleCleanup: config.enableStaleCleanup,
       failOnRejects: config.failOnRejects,
+      dryRun,
       recorder,
       log,
       shutdown,
@@ -108,15 +125,19 @@ async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, 
     shutdown.throwIfStopped();
 
     await merge(sync, staged);
-    committed = true;
+    committed = !dryRun;
     await closeSync(sync).catch(() => undefined);
-    await setInProgress(client, schema, 0);
+    if (dryRun) log.info('Dry run: the summary gives the counts the run would have written; nothing was written');
+    else await setInProgress(client, schema, 0);
     logSummary(log, recorder);
   } catch (err) {
     // After the commit only the bookkeeping is left: the run's changes are in, whatever follows.
     if (committed) log.warn(`The run's changes were committed before the ${shutdown.stopped ? 'stop' : 'failure'}`);
     else if (shutdown.stopped) log.warn('Stopped: the open transaction was rolled back, nothing was written');
-    await markFailed(target, client, schema, log);
+    if (dryRun) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      log.info(`Dry run: ${schema}.settings."InProgressFlag" left as it is`);
+    } else await markFailed(target, client, schema, log);
     throw err;
   } finally {
     unhookWh?.();

@@ -39,7 +39,7 @@ function oneLine(s: string, max: number): string {
 }
 
 export function emailSubject(r: RunReport): string {
-  const prefix = `[conflict-updater ${r.environment}]`;
+  const prefix = `[conflict-updater ${r.environment}${r.dryRun ? ' DRY RUN' : ''}]`;
   const h = headline(r);
   let body: string;
   if (r.status === 'completed') {

@@ -47,15 +47,21 @@ export const METRICS = [
   { Name: 'RunSkipped', Unit: 'Count' },
 ] as const;
 
-/** The EMF object of a run: metrics as top-level members, Environment the one dimension. */
+/**
+ * The EMF object of a run: metrics as top-level members, Environment the one dimension. A dry run
+ * publishes under Environment and Mode=dry-run: its counts and outcome stay out of the metrics
+ * (and the alarms) of the runs that write.
+ */
 export function buildEmf(report: RunReport): Record<string, unknown> {
   const h = headline(report);
+  const dimensions = report.dryRun ? ['Environment', 'Mode'] : ['Environment'];
   return {
     _aws: {
       Timestamp: Date.parse(report.finishedAt),
-      CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [['Environment']], Metrics: METRICS.map((m) => ({ ...m })) }],
+      CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [dimensions], Metrics: METRICS.map((m) => ({ ...m })) }],
     },
     Environment: report.environment,
+    ...(report.dryRun ? { Mode: 'dry-run' } : {}),
     Outcome: report.status,
     RunId: report.runId,
     ExitCode: report.exitCode,

@@ -20,11 +20,19 @@ export interface RejectRecord {
   examples: Array<{ VisitID: unknown; ConVisitID: unknown; column?: string }>;
 }
 
+/** What a dry run listed: its changes file and the file's number of lines (without the header). */
+export interface DryRunChanges {
+  readonly path: string;
+  readonly lines: number;
+}
+
 export class RunRecorder {
   readonly steps: StepRecord[] = [];
   /** The statistics recorded so far (report/statistics.ts); a statistic not recorded is absent. */
   readonly stats: Partial<RunStatistics> = {};
   readonly rejects: RejectRecord[] = [];
+  /** A dry run's changes file, once written (operations.md, "Dry run"). */
+  dryRunChanges: DryRunChanges | undefined;
 
   constructor(private readonly log: Logger) {}
 

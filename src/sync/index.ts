@@ -7,8 +7,9 @@ import type { DetectionRun } from '../detection/types.js';
 import { formatCount, type Logger } from '../log.js';
 import type { RunStatistics } from '../report/statistics.js';
 import { withProgress, type Progress } from '../run/progress.js';
-import type { RunRecorder } from '../run/recorder.js';
+import type { DryRunChanges, RunRecorder } from '../run/recorder.js';
 import type { Shutdown } from '../run/shutdown.js';
+import { keepStoredRows, writeChanges } from './changes.js';
 import { allocateConflictIds, collectConflictIds, indexConflictIds } from './conflictIds.js';
 import { syncDb, targetTables, type SyncDb, type TargetTables } from './db.js';
 import { matchDetected } from './match.js';
@@ -17,9 +18,10 @@ import { stageAffectedGroups, stageDetectedRows, stageScopeIds, type StagedGroup
 import { snapshotTargetRows, type TargetRows } from './targetRows.js';
 import { dropTempTables, prepareSession, TEMP } from './tempTables.js';
 import { logRejects, rejectsError, validate, type Validation } from './validate.js';
-import { createParents, insertNew, repairConflictIds, updateMatched, type Updates } from './write.js';
+import { createParents, insertNew, repairConflictIds, updateMatched, type NewIds, type Updates } from './write.js';
 
 export { RejectsError } from './validate.js';
+export { CHANGE_FIELDS, CHANGE_OUTCOMES, CHANGES_FILE_MODE, countChanges, readChanges, type ChangeLine, type ChangeOutcome } from './changes.js';
 export { affectedGroupsLine, scopeIdLines } from './stage.js';
 
 export interface SyncOptions {
@@ -36,6 +38,13 @@ export interface SyncOptions {
   readonly shutdown?: Shutdown;
   /** How many rejected rows the log shows (default 10). */
   readonly rejectExamples?: number;
+  /** DRY_RUN: every statement runs, then the transaction rolls back; the changes go to this file. */
+  readonly dryRun?: DryRun;
+}
+
+/** A dry run (operations.md, "Dry run"): where its changes file goes. */
+export interface DryRun {
+  readonly changesPath: string;
 }
 
 /** The statistics a sync records; every write count is the number of rows the statement changed. */
@@ -104,14 +113,16 @@ export async function stage(sync: Sync, streams: DetectionStreams): Promise<Stag
 /**
  * Validate, then write everything in one transaction (sync.md): update, CONFLICTID repair,
  * insert, parents, stale and exclusion resolution. A failure rolls back and rethrows; after the
- * commit the statistics are recorded and returned.
+ * commit the statistics are recorded and returned. A dry run lists the transaction's changes in
+ * its changes file and rolls back instead of committing: the statistics are what it would have
+ * written.
  */
 export async function merge(sync: Sync, staged: Staged): Promise<SyncStats> {
   const { db, options: o } = sync;
   const v = await o.recorder.step('Sync: validate', () => validateStaged(sync), (r) => ({ rows: r.rejected, unit: 'rejected' }));
   if (v.rejected > 0 && o.failOnRejects) throw rejectsError(v.rejected);
-  // match, conflict ids, update, repair, parents, commit; insert; stale and exclusions
-  const steps = 6 + (o.enableInsert ? 1 : 0) + (o.enableStaleCleanup ? 2 : 0);
+  // match, conflict ids, update, repair, parents, commit; insert; stale and exclusions; dry run: stored rows, changes file
+  const steps = 6 + (o.enableInsert ? 1 : 0) + (o.enableStaleCleanup ? 2 : 0) + (o.dryRun ? 2 : 0);
   const stats = await withProgress(o.log, 'Sync: merge', (progress) => inTransaction(sync, progress, (step) => write(sync, staged, v, step)), {
     unit: 'steps',
     total: steps,
@@ -143,12 +154,24 @@ async function inTransaction<T>(sync: Sync, progress: Progress, fn: (step: Step)
   try {
     const result = await fn(step);
     db.throwIfStopped();
-    await step('Sync: commit', () => db.client.query('COMMIT'));
+    if (o.dryRun) await endDryRun(sync, o.dryRun, step);
+    else await step('Sync: commit', () => db.client.query('COMMIT'));
     return result;
   } catch (err) {
     await db.client.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+/** The changes file from the open transaction, then its rollback. */
+async function endDryRun(sync: Sync, dryRun: DryRun, step: Step): Promise<void> {
+  const { db, tables: t, options: o } = sync;
+  const lines = await step('Dry run: changes file', () => writeChanges(db, t, dryRun.changesPath), (n) => ({ rows: n, unit: 'lines' }));
+  await step('Sync: rollback (dry run)', () => db.client.query('ROLLBACK'));
+  const changes: DryRunChanges = { path: dryRun.changesPath, lines };
+  o.recorder.dryRunChanges = changes;
+  o.log.info(`Dry run: rolled back, nothing written; the changes it would have made are in ${changes.path} (${formatCount(lines)} lines)`);
+  o.log.warn(`Dry run: ${changes.path} holds personal values (the stored and new values of updated columns): written owner-only (mode 0600); delete it when done`);
 }
 
 const NO_UPDATES: Updates = { updated: 0, byFlag: 0, byColumn: 0, reopened: 0, repaired: 0 };
@@ -157,14 +180,16 @@ const NO_UPDATES: Updates = { updated: 0, byFlag: 0, byColumn: 0, reopened: 0, r
 async function write(sync: Sync, staged: Staged, v: Validation, step: Step): Promise<SyncStats> {
   const { db, tables: t, options: o } = sync;
   const m = await step('Sync: match', () => matchDetected(db, t, o), (r) => ({ rows: r.matchedRows, unit: 'matched rows' }));
+  if (o.dryRun) await step('Dry run: stored rows', () => keepStoredRows(db, t, o), (n) => ({ rows: n, unit: 'rows kept' }));
+  const newIds: NewIds = { dryRun: o.dryRun !== undefined };
   const ids = await step('Sync: conflict ids', () => conflictIds(sync), (r) => ({ rows: r.reused + r.allocated, unit: 'visits' }));
   const u = await step('Sync: update', async () => (m.matchedRows > 0 ? updateMatched(db, t, o) : NO_UPDATES), (r) => ({ rows: r.updated, unit: 'rows updated' }));
   const repaired = u.repaired + (await step('Sync: repair conflict ids', () => repairConflictIds(db, t), (n) => ({ rows: u.repaired + n, unit: 'rows repaired' })));
   let inserted = 0;
   if (o.enableInsert) {
-    inserted = await step('Sync: insert', async () => (m.new > 0 ? insertNew(db, t, need(ids.rows)) : 0), (n) => ({ rows: n, unit: 'rows inserted' }));
+    inserted = await step('Sync: insert', async () => (m.new > 0 ? insertNew(db, t, need(ids.rows), newIds) : 0), (n) => ({ rows: n, unit: 'rows inserted' }));
   }
-  const parents = await step('Sync: parents', () => createParents(db, t, ids.allocated), (n) => ({ rows: n, unit: 'conflicts created' }));
+  const parents = await step('Sync: parents', () => createParents(db, t, ids.allocated, newIds), (n) => ({ rows: n, unit: 'conflicts created' }));
   let staleResolved = 0;
   let exclusionResolved = 0;
   if (o.enableStaleCleanup) {

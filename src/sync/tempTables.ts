@@ -36,6 +36,8 @@ export const TEMP = {
   stale: 'pg_temp.cu_stale',
   /** Rows of excluded SSNs or agencies to resolve (resolve.ts). */
   excluded: 'pg_temp.cu_excluded',
+  /** Dry run: the stored rows an update or repair may write, as they were (changes.ts). */
+  stored: 'pg_temp.cu_stored',
 } as const;
 
 export type TempTable = (typeof TEMP)[keyof typeof TEMP];

@@ -9,6 +9,15 @@ import type { TargetRows } from './targetRows.js';
 
 const q = postgresText.ident;
 
+/**
+ * How new rows get their ids. A dry run moves no sequence: nextval and setval are not undone by
+ * its rollback (and restoring a value afterwards would hand out again ids other sessions took
+ * meanwhile). Its parents take the CONFLICTIDs allocation computed, as a real run's do.
+ */
+export interface NewIds {
+  readonly dryRun: boolean;
+}
+
 export interface Updates {
   readonly updated: number;
   readonly byFlag: number;
@@ -73,9 +82,9 @@ export async function repairConflictIds(db: SyncDb, t: TargetTables): Promise<nu
  * (all in cu_rows) and the rows this run repaired with it, whether it was reused or allocated
  * (they had no CONFLICTID when cu_rows was taken). Returns how many rows were inserted.
  */
-export async function insertNew(db: SyncDb, t: TargetTables, _rows: TargetRows): Promise<number> {
+export async function insertNew(db: SyncDb, t: TargetTables, _rows: TargetRows, ids: NewIds): Promise<number> {
   // The identity may lag behind MAX("ID") (rows written with explicit ids): advance it first.
-  await advanceSequence(db, t.cvm, 'ID', `SELECT max("ID") FROM ${t.cvm}`);
+  if (!ids.dryRun) await advanceSequence(db, t.cvm, 'ID', `SELECT max("ID") FROM ${t.cvm}`);
   const insertedCids = `SELECT v.cid FROM ${TEMP.visitCid} v WHERE v.visit_id IN (SELECT visit_id FROM ${TEMP.fresh})`;
   await db.query(
     createTempAs(
@@ -92,9 +101,13 @@ export async function insertNew(db: SyncDb, t: TargetTables, _rows: TargetRows):
     ),
   );
   const cols = DETECTED_NAMES.map(q);
+  // Dry run: ids below every existing one, counted down without the sequence.
+  const id = ids.dryRun
+    ? { col: '"ID", ', over: ' OVERRIDING SYSTEM VALUE', value: `(SELECT least(min(x."ID"), 0) FROM ${t.cvm} x) - row_number() OVER (ORDER BY d."VisitID", d."ConVisitID"), ` }
+    : { col: '', over: '', value: '' };
   const r = await db.query(
-    `INSERT INTO ${t.cvm} (${cols.join(', ')}, "CONFLICTID", "StatusFlag", "InServiceFlag", "PTOFlag", "CreatedDate", "CRDATEUNIQUE")
-     SELECT ${cols.map((c) => `d.${c}`).join(', ')}, v.cid, 'U', 'N', 'N', CURRENT_TIMESTAMP, least(CURRENT_TIMESTAMP, e.created)
+    `INSERT INTO ${t.cvm} (${id.col}${cols.join(', ')}, "CONFLICTID", "StatusFlag", "InServiceFlag", "PTOFlag", "CreatedDate", "CRDATEUNIQUE")${id.over}
+     SELECT ${id.value}${cols.map((c) => `d.${c}`).join(', ')}, v.cid, 'U', 'N', 'N', CURRENT_TIMESTAMP, least(CURRENT_TIMESTAMP, e.created)
        FROM ${TEMP.fresh} n
        JOIN ${TEMP.detected} d ON d.rn = n.rn
        JOIN ${TEMP.visitCid} v ON v.visit_id = n.visit_id
@@ -108,7 +121,7 @@ export async function insertNew(db: SyncDb, t: TargetTables, _rows: TargetRows):
  * A parent `conflicts` row for every CONFLICTID given to an inserted or repaired row; then the
  * identity past the largest id used. Returns how many parents were created.
  */
-export async function createParents(db: SyncDb, t: TargetTables, allocated: number): Promise<number> {
+export async function createParents(db: SyncDb, t: TargetTables, allocated: number, ids: NewIds): Promise<number> {
   const r = await db.query(
     `INSERT INTO ${t.conflicts} ("CONFLICTID", "CreatedDate") OVERRIDING SYSTEM VALUE
      SELECT DISTINCT v.cid, CURRENT_DATE::timestamp
@@ -118,7 +131,7 @@ export async function createParents(db: SyncDb, t: TargetTables, allocated: numb
       ORDER BY v.cid`,
   );
   const created = r.rowCount ?? 0;
-  if (allocated > 0 || created > 0) await advanceSequence(db, t.conflicts, 'CONFLICTID', `SELECT max(cid) FROM ${TEMP.visitCid}`);
+  if (!ids.dryRun && (allocated > 0 || created > 0)) await advanceSequence(db, t.conflicts, 'CONFLICTID', `SELECT max(cid) FROM ${TEMP.visitCid}`);
   return created;
 }
 

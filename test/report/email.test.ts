@@ -207,6 +207,17 @@ describe('status email', () => {
     assert.equal(plain.subject, '[conflict-updater dev] completed: validate_config, test_connections');
   });
 
+  test('operations.md Dry run: the subject says DRY RUN, with the counts it would have written', () => {
+    const base = {
+      reportVersion: 1, runId: 'x', startedAt: '2026-02-14T06:00:00.000Z', finishedAt: '2026-02-14T06:00:01.000Z',
+      durationSeconds: 1, environment: 'prod', schema: 'conflict_prod', parameters: null, steps: [], rejects: [],
+      status: 'completed' as const, exitCode: 0, error: null, actions: [{ name: 'task02_00_run_conflict_update', outcome: 'completed' as const, seconds: 1 }],
+      statistics: { inserted: 2, updated: 1, staleResolved: 1, exclusionResolved: 1 },
+    };
+    assert.equal(buildStatusEmail({ ...base, dryRun: true }).subject, '[conflict-updater prod DRY RUN] completed: 2 inserted, 1 updated, 2 resolved');
+    assert.equal(buildStatusEmail({ ...base, dryRun: false }).subject, '[conflict-updater prod] completed: 2 inserted, 1 updated, 2 resolved');
+  });
+
   test('no email when EMAIL_SENDER / EMAIL_RECIPIENTS are not set', async () => {
     const ctx = makeCtx({ ...BASE_ENV, RUN_REPORT_PATH: reportFile() }, captureLogger().log);
     const summary = await finishRun(ctx, COMPLETED, { stdout: { write: () => true } });

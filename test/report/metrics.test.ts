@@ -31,6 +31,18 @@ function report(status: RunEnd['status'], stats: Record<string, number> = {}, re
 }
 
 describe('EMF metrics line', () => {
+  test('operations.md Dry run: a dry run publishes under the dimensions Environment and Mode=dry-run, apart from the runs that write (and their alarm)', () => {
+    const real = buildEmf(report('failed', { inserted: 5 }));
+    const dry = buildEmf({ ...report('failed', { inserted: 5 }), dryRun: true });
+    const dims = (o: Record<string, unknown>) => (o._aws as { CloudWatchMetrics: Array<{ Dimensions: string[][] }> }).CloudWatchMetrics[0].Dimensions;
+    assert.deepEqual(dims(real), [['Environment']]);
+    assert.equal(real.Mode, undefined);
+    assert.deepEqual(dims(dry), [['Environment', 'Mode']]);
+    assert.equal(dry.Mode, 'dry-run');
+    assert.equal(dry.Inserted, 5);
+    assert.equal(dry.RunFailed, 1);
+  });
+
   test('shape: one JSON line, _aws with Timestamp ms and the CloudWatchMetrics directive, values as members', () => {
     const line = emfLine(
       report('completed', { detectedRows: 117_717, inserted: 102_289, updated: 6_134, staleResolved: 9_000, exclusionResolved: 294, rejected: 3 }),
