@@ -7,7 +7,8 @@
  *    bootstrapped with init_db;
  * 3. the job, run in-process through runActions exactly as the container runs it;
  * 4. some visits changed (mutateWarehouse) in a copy of the warehouse, six hours later;
- * 5. the job again with the later AS_OF, and once more to show that a repeat writes nothing.
+ * 5. a dry run with the later AS_OF: what the run would write, listed in a changes file, nothing written;
+ * 6. the job with that AS_OF, writing exactly that; 7. once more, to show that a repeat writes nothing.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -17,6 +18,8 @@ import { errorMessage } from '../errors.js';
 import { createLogger, formatCount, formatDuration } from '../log.js';
 import { duckdbText, postgresText } from '../sqlText.js';
 import { openTarget, type Target } from '../target/postgres.js';
+import type { RunReport } from '../report/report.js';
+import { countChanges, readChanges } from '../sync/index.js';
 import { parseArgs } from './args.js';
 
 const PROFILE = 'small';
@@ -37,15 +40,6 @@ interface WarehouseInfo {
   caregivers?: number;
   providers?: number;
   changedVisits?: number;
-}
-
-interface RunReport {
-  status: string;
-  exitCode: number;
-  error: string | null;
-  durationSeconds: number;
-  statistics: Record<string, number>;
-  rejects: Array<{ reason: string; count: number }>;
 }
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -205,7 +199,7 @@ export async function demoCommand(argv: string[], baseEnv: Env = process.env): P
   out(verbose ? '' : 'The job logs only warnings here; `npm run demo -- --verbose` shows every step of every run.\n');
 
   // 1. warehouse
-  out(`[1/6] Warehouse: ${warehousePath}`);
+  out(`[1/7] Warehouse: ${warehousePath}`);
   const { info, generated } = await ensureWarehouse(warehousePath, infoPath, a.fresh === true);
   if (!generated) out(`  reusing it (generated for ${info.asOf} UTC; \`npm run demo -- --fresh\` makes a new one)`);
   if (info.visits !== undefined) {
@@ -232,7 +226,7 @@ export async function demoCommand(argv: string[], baseEnv: Env = process.env): P
 
   // 2. target
   out('');
-  out(`[2/6] Target: ${config.postgres.kind === 'embedded' ? `embedded PostgreSQL on port ${config.postgres.port}` : `PostgreSQL at ${config.postgres.host}`}, schema ${SCHEMA}`);
+  out(`[2/7] Target: ${config.postgres.kind === 'embedded' ? `embedded PostgreSQL on port ${config.postgres.port}` : `PostgreSQL at ${config.postgres.host}`}, schema ${SCHEMA}`);
   const target = await openTarget(config.postgres, quiet);
   const restoreStdout = verbose ? () => undefined : hideMetricsLines();
   try {
@@ -264,26 +258,41 @@ export async function demoCommand(argv: string[], baseEnv: Env = process.env): P
     };
 
     // 3. first run
-    code = await run('[3/6]', 'First run: an empty table, so every conflict found is new', info.asOf, join(demoDir, 'run-1.json'));
+    code = await run('[3/7]', 'First run: an empty table, so every conflict found is new', info.asOf, join(demoDir, 'run-1.json'));
     if (code !== 0) return code;
     await rulesTable(target);
 
     // 4. change some visits
     const later = plusHours(info.asOf, LATER_HOURS);
     out('');
-    out(`[4/6] ${LATER_HOURS} hours later: ${Math.round(MUTATION_FRACTION * 100)}% of the visits change (times shifted, moved a day, or copied onto`);
+    out(`[4/7] ${LATER_HOURS} hours later: ${Math.round(MUTATION_FRACTION * 100)}% of the visits change (times shifted, moved a day, or copied onto`);
     out(`  another agency's visit of the same caregiver), in the copy ${demoWarehouse}`);
     const { mutateWarehouse } = await import('../generate/generate.js');
     const m = await mutateWarehouse({ path: demoWarehouse, seed: MUTATION_SEED, asOf: later, fraction: MUTATION_FRACTION });
     out(`  ${formatCount(m.changedVisits)} visits changed`);
 
-    // 5. second run
-    code = await run('[5/6]', 'Second run: the changed visits and their caregiver-days are re-evaluated', later, join(demoDir, 'run-2.json'));
+    // 5. dry run (operations.md, "Dry run"): what the second run will write, and nothing written
+    out('');
+    out('[5/7] Dry run first (DRY_RUN=true): the whole run, rolled back; its changes go to a file');
+    const dryReport = join(demoDir, 'dry-run.json');
+    rmSync(dryReport, { force: true });
+    code = await runActions('task02_00_run_conflict_update', { ...env, AS_OF: later.replace(' ', 'T'), RUN_REPORT_PATH: dryReport, DRY_RUN: 'true' });
+    const dry = readReport(dryReport);
+    if (code !== 0 || !dry?.dryRunChanges) {
+      printRun(dry, code);
+      return code || 1;
+    }
+    const counts = countChanges(await readChanges(dry.dryRunChanges.path));
+    out(`  would insert ${formatCount(counts.insert)}, update ${formatCount(counts.update)}, resolve ${formatCount(counts['resolve-stale'] + counts['resolve-excluded'])} rows; nothing was written`);
+    out(`  the rows, with the stored and new value of every changed column: ${dry.dryRunChanges.path}`);
+
+    // 6. second run
+    code = await run('[6/7]', 'Second run: the changed visits and their caregiver-days are re-evaluated; it writes what the dry run listed', later, join(demoDir, 'run-2.json'));
     if (code !== 0) return code;
     await rulesTable(target);
 
-    // 6. repeat
-    code = await run('[6/6]', 'The same run again: nothing changed in between, so nothing is written', later, join(demoDir, 'run-3.json'));
+    // 7. repeat
+    code = await run('[7/7]', 'The same run again: nothing changed in between, so nothing is written', later, join(demoDir, 'run-3.json'));
     if (code !== 0) return code;
 
     out('');

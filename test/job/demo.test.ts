@@ -29,11 +29,17 @@ test('operations.md Embedded default: the demo generates the warehouse, runs the
     const info = JSON.parse(readFileSync(join(cwd, 'data', 'warehouse.json'), 'utf8'));
     assert.equal(info.profile, 'small');
     assert.match(info.asOf, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
-    for (const step of ['[1/6]', '[2/6]', '[3/6]', '[4/6]', '[5/6]', '[6/6]', 'What you saw', 'Try next']) assert.ok(out.includes(step), step);
+    for (const step of ['[1/7]', '[2/7]', '[3/7]', '[4/7]', '[5/7]', '[6/7]', '[7/7]', 'What you saw', 'Try next']) assert.ok(out.includes(step), step);
     assert.ok(!out.includes('{"_aws"'), 'the metrics line is left out of the walk-through');
     const runs = [1, 2, 3].map((i) => JSON.parse(readFileSync(join(cwd, 'data', 'demo', `run-${i}.json`), 'utf8')));
     assert.ok(runs[0].statistics.inserted > 0, 'the first run inserts');
     assert.ok(runs[1].statistics.inserted + runs[1].statistics.updated + runs[1].statistics.staleResolved > 0, 'the change shows');
+    // [5/7]: the dry run rolled back and listed what the second run then wrote (operations.md, "Dry run")
+    const dry = JSON.parse(readFileSync(join(cwd, 'data', 'demo', 'dry-run.json'), 'utf8'));
+    assert.equal(dry.dryRun, true);
+    assert.ok(existsSync(dry.dryRunChanges.path));
+    for (const k of ['inserted', 'updated', 'staleResolved', 'exclusionResolved']) assert.equal(dry.statistics[k], runs[1].statistics[k], k);
+    assert.match(out, /would insert \d+, update \d+, resolve \d+ rows; nothing was written/);
     assert.equal(runs[2].statistics.inserted, 0);
     assert.equal(runs[2].statistics.updated, 0);
     assert.equal(runs[2].statistics.staleResolved + runs[2].statistics.exclusionResolved, 0);
