@@ -182,7 +182,7 @@ describe('bad data in the warehouse', () => {
     assert.equal(c.run.code, 0, show(c.run));
     assertGoodPairWritten(c, 0);
     assert.equal(c.run.report!.statistics.unusableGpsValues, garbage.length + 1, JSON.stringify(c.run.report!.statistics));
-    assert.match(c.run.stdout, new RegExp(`unusableGpsValues +${garbage.length + 1}\\b`));
+    assert.match(c.run.stdout, new RegExp(`Unusable GPS values +${garbage.length + 1}\\b`));
     const row = c.rows.get(key(uid('v', 1), uid('v', 2)));
     assert.ok(row, show(c.run));
     assert.deepEqual([row.PLatitude, row.PLongitude, row.ConPLatitude, row.ConPLongitude].map(Number), [40.25, -73.5, 40.5, -73.25]);
@@ -197,7 +197,7 @@ describe('bad data in the warehouse', () => {
     assert.equal(c.run.code, 0, show(c.run));
     assertGoodPairWritten(c, 0);
     assert.equal(c.run.report!.statistics.duplicateSourceRowsDropped, 1);
-    assert.match(c.run.stdout, /duplicateSourceRowsDropped +1\b/);
+    assert.match(c.run.stdout, /Duplicate source rows dropped +1\b/);
     assert.equal(c.rows.size, 4, 'one row per ordered pair');
     assert.equal(await withClient(async (db) => Number((await db.query(`SELECT count(DISTINCT ("VisitID", "ConVisitID")) AS n FROM ${quoteIdent(c.schema)}."conflictvisitmaps"`)).rows[0].n)), 4);
   });
