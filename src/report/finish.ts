@@ -136,6 +136,7 @@ export async function finishRun(ctx: ActionContext, end: RunEnd, deps: FinishDep
         steps: recorder.steps,
         stats: recorder.stats,
         rejects: recorder.rejects,
+        preflight: recorder.preflight,
         secrets: configSecrets(config),
       },
       { configured: config.runReportPath },

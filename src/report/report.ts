@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ActionResult, RunEnd } from './finish.js';
+import type { PreflightCheck } from '../actions/preflight/check.js';
 import type { RejectRecord, StepRecord } from '../run/recorder.js';
 import type { RunStatistics } from './statistics.js';
 
@@ -30,6 +31,8 @@ export interface RunReport {
   /** Name → number: the RunStatistics recorded (report/statistics.ts); readers accept other names too. */
   statistics: Record<string, number>;
   rejects: Array<{ reason: string; count: number; examples: Array<Record<string, unknown>> }>;
+  /** test_connections' preflight checks: each `ok`, `failed` or `warning`, mismatches with expected, found and what to do; empty when it did not run. */
+  preflight?: PreflightCheck[];
 }
 
 export interface ReportInput {
@@ -43,6 +46,7 @@ export interface ReportInput {
   steps: readonly StepRecord[];
   stats: Readonly<Partial<RunStatistics>>;
   rejects: readonly RejectRecord[];
+  preflight?: readonly PreflightCheck[];
   /** Secret values that must not appear anywhere in the report (replaced by ***). */
   secrets?: readonly string[];
 }
@@ -112,6 +116,7 @@ export function buildRunReport(input: ReportInput): RunReport {
       count: r.count,
       examples: r.examples.map((e) => plain(e) as Record<string, unknown>),
     })),
+    preflight: (input.preflight ?? []).map((c) => ({ ...c })),
   };
   return redactDeep(report, input.secrets ?? []);
 }

@@ -2,6 +2,7 @@
 // Steps log their start and end (`Step 1 (delta_keys): 5.0s, 12,517,521 groups`).
 import { ConfigError, LockHeldError, StepError, StoppedError } from '../errors.js';
 import { formatCount, formatDuration, type Logger } from '../log.js';
+import type { PreflightCheck } from '../actions/preflight/check.js';
 import type { RunStatistics, StatisticName } from '../report/statistics.js';
 
 export interface StepRecord {
@@ -25,6 +26,8 @@ export class RunRecorder {
   /** The statistics recorded so far (report/statistics.ts); a statistic not recorded is absent. */
   readonly stats: Partial<RunStatistics> = {};
   readonly rejects: RejectRecord[] = [];
+  /** The preflight checks of test_connections (operations.md, "Preflight checks"), in order. */
+  readonly preflight: PreflightCheck[] = [];
 
   constructor(private readonly log: Logger) {}
 
