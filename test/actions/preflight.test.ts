@@ -62,7 +62,7 @@ test('every check passes on DuckDB and the test PostgreSQL; each is logged ok an
     /Preflight ok: warehouse semantics: distance of one degree along the equator/,
     /Preflight ok: warehouse semantics: minute differences count minute boundaries/,
     /Preflight ok: warehouse semantics: window arithmetic at a month end/,
-    /Preflight ok: warehouse semantics: window arithmetic on Feb 29/,
+    /Preflight ok: warehouse semantics: window arithmetic at Feb 29/,
     /Preflight ok: warehouse semantics: upper-case and lower-case ids/,
     /Preflight ok: PostgreSQL: server version \(PostgreSQL \d+/,
     new RegExp(`Preflight ok: PostgreSQL: UPDATE on ${schema}\\.settings\\."InProgressFlag"`),

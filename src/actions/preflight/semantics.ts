@@ -117,20 +117,20 @@ export function semanticProbes(d: SqlDialect, database: string, schema: string):
       `${d.dateText(x.windowTo)} AS "window_to", ${d.dateText(x.today)} AS "today"`
     );
   };
-  probes.push({
-    name: 'window arithmetic at a month end (T 2026-01-31 23:30, 36 hours, 2 years, 29 days)',
-    sql: windows('2026-01-31 23:30:00', 36, 2, 29),
-    params: [],
-    expected: { changed_since: '2026-01-30 11:30:00', window_from: '2024-01-31', window_to: '2026-03-01', today: '2026-01-31' },
-    action: `${REPORT} (the changed-visit lookback and the date window would select other visits)`,
-  });
-  probes.push({
-    name: 'window arithmetic on Feb 29 (T 2024-02-29 12:00, 36 hours, 2 years, 45 days)',
-    sql: windows('2024-02-29 12:00:00', 36, 2, 45),
-    params: [],
-    expected: { changed_since: '2024-02-28 00:00:00', window_from: '2022-02-28', window_to: '2024-04-14', today: '2024-02-29' },
-    action: `${REPORT} (the changed-visit lookback and the date window would select other visits)`,
-  });
+  const windowCases = [
+    { at: 'a month end', clock: '2026-01-31 23:30:00', days: 29, expected: ['2026-01-30 11:30:00', '2024-01-31', '2026-03-01', '2026-01-31'] },
+    { at: 'Feb 29', clock: '2024-02-29 12:00:00', days: 45, expected: ['2024-02-28 00:00:00', '2022-02-28', '2024-04-14', '2024-02-29'] },
+  ];
+  for (const w of windowCases) {
+    const [changed_since, window_from, window_to, today] = w.expected;
+    probes.push({
+      name: `window arithmetic at ${w.at} (T ${w.clock.slice(0, 16)}, 36 hours, 2 years, ${w.days} days)`,
+      sql: windows(w.clock, 36, 2, w.days),
+      params: [],
+      expected: { changed_since, window_from, window_to, today },
+      action: `${REPORT} (the changed-visit lookback and the date window would select other visits)`,
+    });
+  }
 
   const upper = '0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D';
   probes.push({
