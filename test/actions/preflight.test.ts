@@ -80,6 +80,13 @@ test('every check passes on DuckDB and the test PostgreSQL; each is logged ok an
   assert.deepEqual(new Set(checks.map((c) => c.area)), new Set(['warehouse access', 'warehouse semantics', 'PostgreSQL']));
 });
 
+test('SNOWFLAKE_DATABASE and SNOWFLAKE_SCHEMA in lower case name the same tables (plain identifiers)', async () => {
+  const r = await runCli(['test_connections'], env({ DUCKDB_PATH: good, SNOWFLAKE_DATABASE: 'analytics', SNOWFLAKE_SCHEMA: 'bi' }));
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.stdout, /Preflight ok: warehouse access: table bi\.DIMUSER readable/);
+  assert.doesNotMatch(r.stdout, /Preflight mismatch/);
+});
+
 describe('warehouse access', () => {
   test('a missing column fails the action, naming the column, the type expected and what to do', async () => {
     const e = env({ DUCKDB_PATH: await warehouse(['ALTER TABLE BI.FACTVISITCALLPERFORMANCE_CR DROP COLUMN "Visit Updated Timestamp"']) });

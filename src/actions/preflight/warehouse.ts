@@ -57,12 +57,15 @@ export function usableType(c: WarehouseColumn, found: string, scale: number | nu
   }
 }
 
-/** The information_schema query of the columns of `schema` (the catalog named per engine). */
+/**
+ * The information_schema query of the columns of `schema` (the catalog named per engine). The job
+ * names database and schema unquoted (plain identifiers, any case): compared case-insensitively.
+ */
 function columnsQuery(d: SqlDialect, database: string): string {
   const from = d.name === 'snowflake' ? `${database}.INFORMATION_SCHEMA.COLUMNS` : 'INFORMATION_SCHEMA.COLUMNS';
   return (
     `SELECT TABLE_NAME AS "table", COLUMN_NAME AS "column", DATA_TYPE AS "type", NUMERIC_SCALE AS "scale" ` +
-    `FROM ${from} WHERE TABLE_CATALOG = ? AND TABLE_SCHEMA = ?`
+    `FROM ${from} WHERE UPPER(TABLE_CATALOG) = UPPER(?) AND UPPER(TABLE_SCHEMA) = UPPER(?)`
   );
 }
 
