@@ -151,12 +151,13 @@ function pinned(d: SqlDialect, t: WarehouseTarget): Array<[string, string]> {
 
 async function checkSettings(wh: WarehouseSession, d: SqlDialect, t: WarehouseTarget, pf: Preflight): Promise<Map<string, string>> {
   let params = new Map<string, string>();
-  const action = 'the session did not keep the value the job sets at login: check for a network or session policy that overrides it, and send this line to the developers';
+  const action = "the session did not keep the value the job sets at login: remove the policy or parameter that overrides it for the job's user (results would be wrong), or send this line to the developers";
   await pf.guard(AREA, 'session settings', 'the pinned session settings', action, async () => {
     params = await sessionParameters(wh, d);
     for (const [name, value] of pinned(d, t)) {
       const got = params.get(name);
-      const same = got !== undefined && (typeof value === 'string' && /^(true|false)$/i.test(value) ? got.toLowerCase() === value.toLowerCase() : got === value);
+      // Booleans come back as `false`/`FALSE`; every other value exactly as set.
+      const same = got !== undefined && (/^(true|false)$/i.test(value) ? got.toLowerCase() === value.toLowerCase() : got === value);
       pf.expect(AREA, `session setting ${name}`, same ? undefined : { expected: show(value), found: got === undefined ? 'not set' : show(got), action }, show(value));
     }
   });
