@@ -42,3 +42,16 @@ export function exitCodeFor(err: unknown): number {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * An error message on one line, for the log line, the Status line and the report: engines add
+ * lines (DuckDB and PostgreSQL quote the statement with a caret under the position); those go.
+ */
+export function oneLine(message: string): string {
+  return message
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^\^+$/.test(l) && !/^LINE \d+:/.test(l))
+    .join(' ')
+    .replace(/\s+/g, ' ');
+}

@@ -2,7 +2,7 @@
 // then each action in order until one fails, then the report and the EXECUTION RESULT block.
 import { randomUUID } from 'node:crypto';
 import { loadConfig, SECRET_VARIABLES, type Config, type Env } from '../config/config.js';
-import { ConfigError, errorMessage, exitCodeFor, EXIT, LockHeldError, StoppedError } from '../errors.js';
+import { ConfigError, errorMessage, exitCodeFor, EXIT, LockHeldError, oneLine, StoppedError } from '../errors.js';
 import { createLogger, formatDuration, type Logger } from '../log.js';
 import { finishConfigError, finishRun, type ActionResult, type RunEnd } from '../report/finish.js';
 import { RunRecorder } from '../run/recorder.js';
@@ -10,18 +10,7 @@ import { Shutdown } from '../run/shutdown.js';
 import type { ActionContext } from './context.js';
 import { ACTIONS, parseActions } from './registry.js';
 
-/**
- * An error message on one line, for the log line, the Status line and the report: engines add
- * lines (DuckDB and PostgreSQL quote the statement with a caret under the position); those go.
- */
-export function oneLine(message: string): string {
-  return message
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !/^\^+$/.test(l) && !/^LINE \d+:/.test(l))
-    .join(' ')
-    .replace(/\s+/g, ' ');
-}
+export { oneLine } from '../errors.js';
 
 function printResult(log: Logger, results: ActionResult[], status: string, totalMs: number, error?: string): void {
   const lines = ['EXECUTION RESULT', ...results.map((r) => `  ${r.name}: ${r.outcome}${r.outcome === 'not run' ? '' : ` (${formatDuration(r.ms)})`}`)];

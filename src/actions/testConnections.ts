@@ -1,52 +1,54 @@
-// test_connections (operations.md, "Actions"): both connections, then the schema's tables and
-// the row counts of the reference tables, a warning for each one missing.
-import { formatCount } from '../log.js';
-import { postgresText } from '../sqlText.js';
+// test_connections (operations.md, "Actions" and "Preflight checks"): both connections, then
+// everything the job assumes about the two databases, checked on the real ones before a run
+// writes anything. Each check is logged as `ok` or as a mismatch (expected, found, what to do)
+// and listed in the run report; a failed check fails the action with every failure named,
+// warnings never do.
+import { sqlDialect } from '../detection/dialect/index.js';
 import { openTarget } from '../target/postgres.js';
 import { openWarehouse } from '../warehouse/warehouse.js';
 import type { ActionContext } from './context.js';
-
-const COUNTED = ['settings', 'excluded_agency', 'excluded_ssn', 'mph', 'conflictvisitmaps'] as const;
+import { Preflight, PreflightFailedError } from './preflight/check.js';
+import { checkPostgres } from './preflight/postgres.js';
+import { checkSemantics } from './preflight/semantics.js';
+import { checkWarehouseAccess } from './preflight/warehouse.js';
 
 export async function testConnections(ctx: ActionContext): Promise<'success'> {
   const { config, log } = ctx;
-  const wh = await openWarehouse(config.warehouse, { timezone: config.timezone, log, queryTag: `conflict-updater test_connections ${ctx.runId}` });
+  const pf = new Preflight(log);
   try {
-    const version = await wh.version();
-    log.info(wh.dialect === 'snowflake' ? `Snowflake connection successful: ${version}` : `DuckDB connection successful: ${version.replace(/^DuckDB /, '')}`);
-  } finally {
-    await wh.close();
-  }
-
-  const target = await openTarget(config.postgres, log);
-  try {
-    const client = await target.connect();
+    const queryTag = `conflict-updater test_connections ${ctx.runId}`;
+    const wh = await openWarehouse(config.warehouse, { timezone: config.timezone, log, queryTag });
     try {
-      await client.query('SELECT 1');
-      log.info('PostgreSQL connection successful');
-      const schema = config.postgres.schema;
-      const tables = (
-        await client.query<{ table_name: string }>(
-          `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
-          [schema],
-        )
-      ).rows.map((r) => r.table_name);
-      log.info(`Schema ${schema}: ${tables.length ? tables.join(', ') : 'no tables (run init_db to create them)'}`);
-      for (const table of COUNTED) {
-        if (!tables.includes(table)) {
-          log.warn(`Table ${schema}.${table} is missing (init_db creates it)`);
-          continue;
-        }
-        const r = await client.query<{ n: string }>(`SELECT count(*)::bigint AS n FROM ${postgresText.qualified(schema, table)}`);
-        const n = Number(r.rows[0]?.n ?? 0);
-        log.info(`  ${table.padEnd(18)} ${formatCount(n)} rows`);
-        if (n === 0 && (table === 'settings' || table === 'mph')) log.warn(`Table ${schema}.${table} is empty`);
+      const version = await wh.version();
+      log.info(wh.dialect === 'snowflake' ? `Snowflake connection successful: ${version}` : `DuckDB connection successful: ${version.replace(/^DuckDB /, '')}`);
+      const d = sqlDialect(wh.dialect);
+      const { database, schema } = config.warehouse;
+      await checkWarehouseAccess(wh, d, { database, schema, timezone: config.timezone, queryTag: wh.dialect === 'snowflake' ? queryTag : undefined }, pf);
+      await checkSemantics(wh, d, database, schema, pf);
+    } finally {
+      await wh.close();
+    }
+
+    const target = await openTarget(config.postgres, log);
+    try {
+      const client = await target.connect();
+      try {
+        await client.query('SELECT 1');
+        log.info('PostgreSQL connection successful');
+        await checkPostgres(client, config.postgres.schema, pf);
+      } finally {
+        await client.end();
       }
     } finally {
-      await client.end();
+      await target.close();
     }
   } finally {
-    await target.close();
+    ctx.recorder.preflight.push(...pf.checks);
   }
+
+  const failures = pf.failures;
+  const warnings = pf.checks.filter((c) => c.status === 'warning').length;
+  log.info(`Preflight: ${pf.checks.length} checks, ${failures.length} failed, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+  if (failures.length) throw new PreflightFailedError(failures);
   return 'success';
 }

@@ -138,6 +138,7 @@ export async function finishRun(ctx: ActionContext, end: RunEnd, deps: FinishDep
         rejects: recorder.rejects,
         dryRun: config.dryRun,
         dryRunChanges: recorder.dryRunChanges,
+        preflight: recorder.preflight,
         secrets: configSecrets(config),
       },
       { configured: config.runReportPath },

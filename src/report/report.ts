@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ActionResult, RunEnd } from './finish.js';
+import type { PreflightCheck } from '../actions/preflight/check.js';
 import type { DryRunChanges, RejectRecord, StepRecord } from '../run/recorder.js';
 import type { RunStatistics } from './statistics.js';
 
@@ -34,6 +35,8 @@ export interface RunReport {
   dryRun?: boolean;
   /** A dry run's changes file and its number of lines, once written; else null. */
   dryRunChanges?: { path: string; lines: number } | null;
+  /** test_connections' preflight checks: each `ok`, `failed` or `warning`, mismatches with expected, found and what to do; empty when it did not run. */
+  preflight?: PreflightCheck[];
 }
 
 export interface ReportInput {
@@ -50,6 +53,7 @@ export interface ReportInput {
   /** DRY_RUN (default false). */
   dryRun?: boolean;
   dryRunChanges?: DryRunChanges;
+  preflight?: readonly PreflightCheck[];
   /** Secret values that must not appear anywhere in the report (replaced by ***). */
   secrets?: readonly string[];
 }
@@ -121,6 +125,7 @@ export function buildRunReport(input: ReportInput): RunReport {
     })),
     dryRun: input.dryRun ?? false,
     dryRunChanges: input.dryRunChanges ? { ...input.dryRunChanges } : null,
+    preflight: (input.preflight ?? []).map((c) => ({ ...c })),
   };
   return redactDeep(report, input.secrets ?? []);
 }

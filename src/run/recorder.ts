@@ -2,6 +2,7 @@
 // Steps log their start and end (`Step 1 (delta_keys): 5.0s, 12,517,521 groups`).
 import { ConfigError, LockHeldError, StepError, StoppedError } from '../errors.js';
 import { formatCount, formatDuration, type Logger } from '../log.js';
+import type { PreflightCheck } from '../actions/preflight/check.js';
 import type { RunStatistics, StatisticName } from '../report/statistics.js';
 
 export interface StepRecord {
@@ -33,6 +34,8 @@ export class RunRecorder {
   readonly rejects: RejectRecord[] = [];
   /** A dry run's changes file, once written (operations.md, "Dry run"). */
   dryRunChanges: DryRunChanges | undefined;
+  /** The preflight checks of test_connections (operations.md, "Preflight checks"), in order. */
+  readonly preflight: PreflightCheck[] = [];
 
   constructor(private readonly log: Logger) {}
 

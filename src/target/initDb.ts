@@ -25,8 +25,16 @@ const INSERVICE_PTO_NULL = [
   'ConInserviceStartDate', 'ConInserviceEndDate', 'ConPTOStartDate', 'ConPTOEndDate',
 ].map((c) => `${ident(c)} IS NULL`).join(' AND ');
 
-/** The indexes of sync.md; `anyOrder`: production's (VisitDate, SSN) serves for (SSN, VisitDate). */
-const INDEXES: ReadonlyArray<{ name: string; columns: string[]; where?: string; anyOrder?: boolean }> = [
+export interface TargetIndex {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly where?: string;
+  /** Production's (VisitDate, SSN) serves for (SSN, VisitDate). */
+  readonly anyOrder?: boolean;
+}
+
+/** The indexes of sync.md ("Target schema bootstrap") on conflictvisitmaps. */
+export const INDEXES: readonly TargetIndex[] = [
   { name: 'cvm_visit_convisit_idx', columns: ['VisitID', 'ConVisitID'] },
   { name: 'cvm_convisit_idx', columns: ['ConVisitID'] },
   { name: 'cvm_ssn_visitdate_open_idx', columns: ['SSN', 'VisitDate'], where: INSERVICE_PTO_NULL, anyOrder: true },
@@ -63,6 +71,19 @@ async function existingIndexColumns(client: pg.Client, schema: string, table: st
   return r.rows.map((row) => row.cols);
 }
 
+/** The indexes of INDEXES with no index on the same columns (by definition, not by name). */
+export async function missingIndexes(client: pg.Client, schema: string): Promise<TargetIndex[]> {
+  const existing = await existingIndexColumns(client, schema, 'conflictvisitmaps');
+  return INDEXES.filter(
+    (idx) =>
+      !existing.some((cols) =>
+        idx.anyOrder
+          ? cols.length === idx.columns.length && idx.columns.every((c) => cols.includes(c))
+          : cols.join('\u0000') === idx.columns.join('\u0000'),
+      ),
+  );
+}
+
 export async function initDb(client: pg.Client, schema: string): Promise<InitDbResult> {
   const s = ident(schema);
   const result: InitDbResult = { schemaCreated: false, tablesCreated: [], settingsRowCreated: false, mphBandsCreated: 0, indexesCreated: [] };
@@ -94,14 +115,7 @@ export async function initDb(client: pg.Client, schema: string): Promise<InitDbR
       }
       result.mphBandsCreated = DEFAULT_MPH_BANDS.length;
     }
-    const existing = await existingIndexColumns(client, schema, 'conflictvisitmaps');
-    for (const idx of INDEXES) {
-      const same = existing.some((cols) =>
-        idx.anyOrder
-          ? cols.length === idx.columns.length && idx.columns.every((c) => cols.includes(c))
-          : cols.join('\u0000') === idx.columns.join('\u0000'),
-      );
-      if (same) continue;
+    for (const idx of await missingIndexes(client, schema)) {
       await client.query(
         `CREATE INDEX ${ident(idx.name)} ON ${s}."conflictvisitmaps" (${idx.columns.map(ident).join(', ')})` +
           (idx.where ? ` WHERE ${idx.where}` : ''),

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { warehouseDdl } from '../../src/generate/sql-util.js';
 import { runCli } from '../helpers/cli.js';
 import { dropSchema, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -15,21 +16,20 @@ async function warehouseFile(): Promise<string> {
   const path = join(dir, 'wh.duckdb');
   const inst = await DuckDBInstance.create(path);
   const c = await inst.connect();
-  await c.run('CREATE SCHEMA BI; CREATE TABLE BI.DIMCAREGIVER ("Caregiver Id" VARCHAR, "SSN" VARCHAR)');
+  for (const sql of warehouseDdl()) await c.run(sql);
   c.closeSync();
   inst.closeSync();
   return path;
 }
 
-test('before init_db: both connections succeed, each missing table is a warning', async () => {
+test('before init_db: both connections succeed, the missing schema is a warning', async () => {
   const env = { ...testPostgresEnv(schema), DUCKDB_PATH: await warehouseFile() };
   const r = await runCli(['test_connections'], env);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /DuckDB connection successful: v\d+\.\d+\.\d+/);
   assert.match(r.stdout, /PostgreSQL connection successful/);
-  for (const t of ['settings', 'excluded_agency', 'excluded_ssn', 'mph', 'conflictvisitmaps']) {
-    assert.match(r.stdout, new RegExp(`WARNING Table ${schema}\\.${t} is missing`));
-  }
+  assert.match(r.stdout, new RegExp(`WARNING Preflight warning: PostgreSQL: schema ${schema}: expected the schema, found no such schema\\. What to do: run init_db`));
+  assert.match(r.stdout, /Preflight: \d+ checks, 0 failed, 1 warning$/m);
 });
 
 test('after init_db: the tables of the schema and the reference-table counts', async () => {
@@ -37,11 +37,11 @@ test('after init_db: the tables of the schema and the reference-table counts', a
   assert.equal((await runCli(['init_db'], env)).code, 0);
   const r = await runCli(['test_connections'], env);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, new RegExp(`Schema ${schema}: conflicts, conflictvisitmaps, excluded_agency, excluded_ssn, mph, settings`));
-  assert.match(r.stdout, /settings\s+1 rows/);
-  assert.match(r.stdout, /mph\s+4 rows/);
-  assert.match(r.stdout, /conflictvisitmaps\s+0 rows/);
-  assert.doesNotMatch(r.stdout, /is missing/);
+  assert.match(r.stdout, new RegExp(`Preflight ok: PostgreSQL: schema ${schema} tables \\(conflicts, conflictvisitmaps, excluded_agency, excluded_ssn, mph, settings\\)`));
+  assert.match(r.stdout, new RegExp(`table ${schema}\\.settings rows \\(1 rows\\)`));
+  assert.match(r.stdout, new RegExp(`table ${schema}\\.mph rows \\(4 rows\\)`));
+  assert.match(r.stdout, new RegExp(`table ${schema}\\.conflictvisitmaps rows \\(0 rows\\)`));
+  assert.doesNotMatch(r.stdout, /Preflight (warning|mismatch)/);
 });
 
 test('a missing DuckDB file is a clear error naming DUCKDB_PATH', async () => {

@@ -13,6 +13,7 @@ import { assertNoSecret, keyBody } from '../helpers/secrets.js';
 import { tempDir } from '../helpers/tmp.js';
 import type { SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
 import { pkcs8Pem, standIn } from './fixtures.js';
+import { answerPreflight } from './preflightAnswers.js';
 
 const havePostgres = Boolean(process.env.TEST_POSTGRES_URL);
 const schema = uniqueSchema('sftc');
@@ -22,6 +23,7 @@ let closedPort = 0;
 
 before(async () => {
   si = await standIn({ version: '9.40.1' });
+  answerPreflight(si); // an account that meets the job's assumptions (test/snowflake/preflight.test.ts tests the checks)
   closedPort = await freePort();
 });
 after(async () => {
