@@ -4,18 +4,15 @@
 // wrote outside PostgreSQL (stdout, stderr, run reports, the EMF metrics line, the status email
 // built from each report) is scanned for every one of those values.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { buildStatusEmail } from '../../src/report/email.js';
 import type { RunReport } from '../../src/report/report.js';
 import { address, caregiver, patient, provider, uid, writeWarehouse, type Row, type VisitSpec } from '../detection/warehouse.js';
+import { runCli } from '../helpers/cli.js';
 import { dropSchema, testClient, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
 import { tempDir } from '../helpers/tmp.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Longer than any personal column of conflictvisitmaps (varchar(500) at most): the row is rejected. */
 const overflow = (token: string) => `${token}${'Q'.repeat(600)}`;
@@ -103,26 +100,18 @@ before(async () => {
   warehouse = await writeWarehouse(dir, { caregivers, patients, addresses, providers, visits });
 });
 
-function program(args: string[], schema: string, extra: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    ...(testPostgresEnv(schema) as Record<string, string>),
+/** The real program as a child process; stdout and stderr together, as a log collector keeps them. */
+async function program(args: string[], schema: string, extra: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const r = await runCli(args, {
+    ...testPostgresEnv(schema),
     DUCKDB_PATH: warehouse,
     AS_OF: '2026-02-14T12:00:00',
     TIMEZONE: 'UTC',
     LOG_LEVEL: 'DEBUG',
     RUN_REPORT_PATH: join(dir, `${schema}-${args.join('-')}-${Date.now()}.json`),
     ...extra,
-  };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/conflict-updater.js', ...args], { cwd: ROOT, env });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
   });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 /** The recognisable values found in `text`. */
