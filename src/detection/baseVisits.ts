@@ -43,10 +43,12 @@ function joinedVisits(x: Ctx, part: Part, dups: boolean | undefined, columns: 'n
     `pp."zip" AS "zip"`,
     `${['cg', 'pr', 'o', 'pp', 'pa', 'pc', 'sc', 'u'].map(n).join(' * ')} AS "src_n"`,
   );
-  // Part 2b, visits with one fact row: only those of affected groups (delta_keys is unique).
+  // Visits with one fact row, comprehensive mode: only those of the groups that can hold a pair
+  // (the narrow pass, a subset of the affected groups; unique). The few visits with several fact
+  // rows are all widened: their chosen row is settled over all their rows, whatever the groups.
   const groups =
-    part === 'unchanged' && !dups
-      ? `\nJOIN ${TEMP.deltaKeys} k ON k."visit_date" = CAST(f."Visit Date" AS DATE) AND k."ssn" = cg."SSN"`
+    dups === false && x.p.comprehensive
+      ? `\nJOIN ${TEMP.pairGroups} k ON k."visit_date" = CAST(f."Visit Date" AS DATE) AND k."ssn" = cg."SSN"`
       : '';
   // The few fact rows of the sorted branch (visits with several fact rows, or the details) join
   // only the caregiver and patient rows they name: hash tables of the whole tables cost more than
@@ -91,7 +93,9 @@ function joinedVisits(x: Ctx, part: Part, dups: boolean | undefined, columns: 'n
 /**
  * Base visits of one part (detection.md, step 2), one row per visit. Part 2a: changed visits
  * (every one is in an affected group by construction). Part 2b: unchanged visits of affected
- * groups. Visits with one fact row need no sort (their dimensions are deduplicated already);
+ * groups. In comprehensive mode, of the visits with one fact row only those of the groups that
+ * can hold a pair (performance.md): a visit of another group has no pair, and the stale scope
+ * does not read the base visits in that mode. Visits with one fact row need no sort (their dimensions are deduplicated already);
  * visits with several fact rows are sorted by every base column and the first row kept, then (2b)
  * filtered by group, and a visit already taken as changed is not taken again.
  *

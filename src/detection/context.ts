@@ -78,21 +78,24 @@ function unchanged(x: Ctx, f = 'f'): string {
 export type Part = 'changed' | 'unchanged' | 'details';
 
 /**
- * The fact rows inside the window whose provider is not excluded, of one part, as a derived table
+ * The fact rows inside the window whose provider is not excluded, of one part (or changed or not:
+ * `any`), as a derived table
  * `f` (the caregiver filter is the join that follows). `dups`: only visits with several fact rows
  * (true), none of them (false), or all (undefined).
  */
-export function eligibleFact(x: Ctx, part: Part, dups?: boolean): string {
+export function eligibleFact(x: Ctx, part: Part | 'any', dups?: boolean): string {
   const dupJoin = dups === undefined ? '' : ` LEFT JOIN ${TEMP.factDups} fd ON fd."visit_id" = LOWER(s."Visit Id")`;
   const dupWhere = dups === undefined ? '' : ` AND fd."visit_id" IS ${dups ? 'NOT ' : ''}NULL`;
   // Details (step 3): the fact rows of the conflict visits, copied once, each of its visit's part.
   const source = part === 'details' ? TEMP.conflictFacts : x.tbl('FACTVISITCALLPERFORMANCE_CR');
   const time =
-    part === 'changed'
-      ? changed(x, 's')
-      : part === 'unchanged'
-        ? unchanged(x, 's')
-        : `((s."cv_is_delta" AND ${changed(x, 's')}) OR (NOT s."cv_is_delta" AND ${unchanged(x, 's')}))`;
+    part === 'any'
+      ? 'true'
+      : part === 'changed'
+        ? changed(x, 's')
+        : part === 'unchanged'
+          ? unchanged(x, 's')
+          : `((s."cv_is_delta" AND ${changed(x, 's')}) OR (NOT s."cv_is_delta" AND ${unchanged(x, 's')}))`;
   return (
     `(SELECT s.* FROM ${source} s ` +
     `LEFT JOIN ${TEMP.excludedProviders} xp ON xp."provider_id" = LOWER(s."Provider Id")${dupJoin} ` +
