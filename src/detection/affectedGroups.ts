@@ -2,7 +2,7 @@
 // visits that pass the shared filters, with their count of changed visits; then their stream.
 // Comprehensive mode adds the narrow pass (performance.md): the affected groups that can hold a
 // pair, the only ones steps 2 and 3 widen and pair.
-import { createTempTableAs, eligibleFact, type Ctx } from './context.js';
+import { createTempTableAs, eligibleCaregivers, eligibleFact, type Ctx } from './context.js';
 import { STEP, TEMP } from './names.js';
 import { execute, query, stream, type ExecuteStatement, type QueryStatement, type StreamStatement } from './statement.js';
 
@@ -18,17 +18,6 @@ export interface PairGroupsStatements {
   readonly create: ExecuteStatement;
   /** Columns groups, visits. */
   readonly stats: QueryStatement;
-}
-
-/**
- * The caregivers of the shared filter, as a derived table `c` ("key", "ssn"): trimmed SSN
- * non-empty and not excluded. Filtered before the join, once per caregiver rather than per fact row.
- */
-function eligibleCaregivers(x: Ctx): string {
-  return (
-    `(SELECT s."Caregiver Id" AS "key", TRIM(s."SSN") AS "ssn" FROM ${x.tbl('DIMCAREGIVER')} s ` +
-    `LEFT JOIN ${TEMP.excludedSsns} xs ON xs."ssn" = TRIM(s."SSN") WHERE TRIM(s."SSN") <> '' AND xs."ssn" IS NULL) c`
-  );
 }
 
 /**

@@ -20,6 +20,7 @@ export const TEMP = {
   excludedProviders: 'cu_excluded_providers',
   deltaKeys: 'cu_delta_keys',
   pairGroups: 'cu_pair_groups',
+  pairFacts: 'cu_pair_facts',
   caregivers: 'cu_caregivers',
   patients: 'cu_patients',
   payerContracts: 'cu_payer_contracts',

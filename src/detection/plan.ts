@@ -8,8 +8,10 @@
 //   Step 1          cu_delta_keys: affected (VisitDate, SSN) groups, changed visits; stats   affectedGroups.ts
 //                   cu_pair_groups (comprehensive): the narrow pass, affected groups with rows
 //                   of two or more providers, the only groups steps 2 and 3 widen; stats
-//   Step 2a         cu_caregivers, cu_patients (with the chosen address), cu_payer_contracts
-//                   (deduplicated dimensions), cu_fact_dups; cu_base_visits part A; stats  baseVisits.ts
+//   Step 2a         cu_pair_facts (comprehensive: the fact rows of the visits of those groups,
+//                   what steps 2 and 3 read), cu_caregivers, cu_patients (with the chosen
+//                   address), cu_payer_contracts (deduplicated dimensions), cu_fact_dups;
+//                   cu_base_visits part A; stats                                          baseVisits.ts
 //   Step 2b         cu_base_visits part B (unchanged visits of affected groups; comprehensive only); stats
 //   Affected groups stream [SSN, VisitDates]: one row per SSN, its dates joined by commas  affectedGroups.ts
 //   Scope visit ids stream [VisitIDs]: the ids in hash buckets, joined by commas            scope.ts

@@ -60,21 +60,23 @@ describe('the narrow pass (performance.md)', () => {
     assert.equal(r.stats.candidatesPartA, 0);
   });
 
-  test('a visit with several fact rows is widened whatever its group, and still pairs where it can', async () => {
+  test('a visit is widened with all its fact rows: its chosen row stays the one of all its rows', async () => {
     const r = await detect({
       visits: [
+        // Visit 1: the row chosen (Bill Rate 10 sorts first) is on the 13th, alone; its other row
+        // lies in the 14th's group with visit 2. Widening only that row would pair it by mistake.
+        at(1, 1, 1, { date: '2026-02-13', raw: { 'Bill Rate Non-Billed': 10, Billed: 'no' } }),
         at(1, 1, 1, { raw: { 'Bill Rate Non-Billed': 30, Billed: 'no' } }),
-        at(1, 1, 1, { raw: { 'Bill Rate Non-Billed': 10, Billed: 'no' } }),
         at(2, 2, 1, { updated: UNCHANGED }),
         at(3, 1, 2, { raw: { 'Bill Rate Non-Billed': 30, Billed: 'no' } }), // alone, two fact rows
         at(3, 1, 2, { raw: { 'Bill Rate Non-Billed': 20, Billed: 'no' } }),
       ],
     });
-    assert.deepEqual([...r.byPair.keys()].sort(), [pair(V(1), V(2)), pair(V(2), V(1))].sort());
-    assert.equal(r.byPair.get(pair(V(1), V(2)))?.BillRateBoth, 10);
+    assert.equal(r.rows.length, 0);
     assert.equal(r.stats.pairGroups, 1);
-    assert.equal(r.stats.candidatesPartA, 2, 'visit 1, and visit 3 (several fact rows) though alone');
-    assert.equal(r.stats.duplicateSourceRowsDropped, 2);
+    assert.equal(r.stats.candidatesPartA, 1, 'visit 1 (its chosen row on the 13th); visit 3 is not widened');
+    assert.equal(r.stats.candidatesPartB, 1, 'visit 2');
+    assert.equal(r.stats.duplicateSourceRowsDropped, 1);
   });
 
   test('delta-only mode has no narrow pass (its stale scope reads the base visits)', async () => {
