@@ -19,7 +19,7 @@
     .\deploy\build-and-push-ecr.ps1 --action "validate_config,test_connections"
 
   Prerequisites:
-    - Node.js 20 or later, and `npm ci` run once in the repository
+    - Node.js 24 (.nvmrc), and `npm ci` run once in the repository
     - Docker Desktop, running (steps 2 and 3)
     - AWS CLI v2 with an SSO profile (aws configure sso) (step 1)
     - deploy/.env filled in from deploy/.env.example

@@ -4,12 +4,11 @@
 // where PostgreSQL would be and counts every connection it gets).
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runProgram as runCli } from './helpers/job.js';
+import { runProgram as runCli, tempDir } from './helpers/job.js';
 
 let server: Server;
 let port = 0;
@@ -28,7 +27,7 @@ const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const pkcs8 = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const encrypted = rsa.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'right' }).toString();
-const dir = mkdtempSync(join(tmpdir(), 'cu-badcfg-'));
+const dir = tempDir();
 
 function base(): Record<string, string> {
   return {

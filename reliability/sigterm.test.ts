@@ -16,7 +16,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { quoteIdent } from '../src/target/postgres.js';
+import { postgresIdent as quoteIdent } from '../src/sqlText.js';
 import pg from 'pg';
 import { testPostgresUrl, uniqueSchema } from '../test/helpers/pg.js';
 import {

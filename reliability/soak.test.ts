@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { quoteIdent } from '../src/target/postgres.js';
+import { postgresIdent as quoteIdent } from '../src/sqlText.js';
 import { uniqueSchema } from '../test/helpers/pg.js';
 import { dropSchemas, inProgressFlag, initSchema, jobEnv, openConflicts, runJob, show, tablesChecksum, tempDir, withClient } from './helpers/job.js';
 import { onWarehouse, roundChanges, writeSynthetic, type SyntheticOptions } from './helpers/warehouse.js';

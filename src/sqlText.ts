@@ -39,6 +39,9 @@ function engine(str: (s: string) => string): SqlText {
 /** PostgreSQL with standard_conforming_strings (on since 9.1, and the job never turns it off). */
 export const postgresText: SqlText = engine((s) => `'${s.replace(/'/g, "''")}'`);
 
+/** PostgreSQL's identifier quoting as a plain function (postgresText.ident). */
+export const postgresIdent = postgresText.ident;
+
 /** DuckDB: a backslash is an ordinary character in a string literal. */
 export const duckdbText: SqlText = engine((s) => `'${s.replace(/'/g, "''")}'`);
 

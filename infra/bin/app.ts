@@ -7,6 +7,9 @@
 //   npx cdk deploy --context account=123456789012 --context region=us-east-1 \
 //     --context alarm=true --context alarmEmail=ops@example.com
 //
+// An account that already has the old job's resources: --context adoptExisting=true (and the
+// secrets' ARNs, the network); variables of the job: --context env:NAME=VALUE.
+//
 // Without account and region the stack is environment-agnostic. Nothing is looked up, so
 // `cdk synth` works offline.
 import { App } from 'aws-cdk-lib';
@@ -41,6 +44,36 @@ function list(key: string): string[] {
   return Array.isArray(v) ? v.map(String) : splitList(v === undefined || v === null ? undefined : String(v));
 }
 
+/** A secret to adopt: its complete ARN, else (adoptExisting / adoptSecrets) its name. */
+function secretToAdopt(arnKey: string, adoptByName: boolean): string | true | undefined {
+  return str(arnKey) ?? (adoptByName ? true : undefined);
+}
+
+/**
+ * Variables of the job for every run: `--context env:NAME=VALUE` (one per variable), or a
+ * `jobEnvironment` object (cdk.json) or JSON text; `maxRunMinutes` is MAX_RUN_MINUTES.
+ */
+function jobEnvironment(): Record<string, string> {
+  const vars: Record<string, string> = {};
+  const raw: unknown = app.node.tryGetContext('jobEnvironment');
+  if (raw !== undefined && raw !== null && raw !== '') {
+    let obj: unknown = raw;
+    if (typeof raw === 'string') {
+      try {
+        obj = JSON.parse(raw);
+      } catch {
+        throw new Error(`context jobEnvironment must be a JSON object such as {"POSTGRES_SSLMODE":"require"}, got "${raw}"`);
+      }
+    }
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new Error('context jobEnvironment must be an object of NAME: value');
+    for (const [k, v] of Object.entries(obj)) vars[k] = String(v);
+  }
+  for (const [key, value] of Object.entries(app.node.getAllContext())) if (key.startsWith('env:')) vars[key.slice(4)] = String(value);
+  const max = num('maxRunMinutes');
+  if (max !== undefined) vars.MAX_RUN_MINUTES = String(max);
+  return vars;
+}
+
 const account = str('account');
 const region = str('region');
 const scheduleExpression = str('scheduleExpression');
@@ -48,6 +81,11 @@ const alarmSource = str('alarmSource');
 if (alarmSource !== undefined && alarmSource !== 'emf' && alarmSource !== 'logs') {
   throw new Error(`context alarmSource must be emf or logs, got "${alarmSource}"`);
 }
+const adoptAll = bool('adoptExisting') === true;
+// The network: subnetIds / securityGroupIds (scheduleSubnetIds / scheduleSecurityGroupIds still work).
+const subnetIds = list('subnetIds').length ? list('subnetIds') : list('scheduleSubnetIds');
+const securityGroupIds = list('securityGroupIds').length ? list('securityGroupIds') : list('scheduleSecurityGroupIds');
+const vpcId = str('vpcId');
 
 const props: ConflictUpdaterStackProps = {
   env: account || region ? { account, region } : undefined,
@@ -60,21 +98,33 @@ const props: ConflictUpdaterStackProps = {
   logStreamPrefix: str('logStreamPrefix'),
   snowflakeSecretName: str('snowflakeSecretName'),
   postgresSecretName: str('postgresSecretName'),
+  existing: {
+    repository: adoptAll || bool('adoptRepository') === true,
+    logGroup: adoptAll || bool('adoptLogGroup') === true,
+    cluster: adoptAll || bool('adoptCluster') === true,
+    snowflakeSecret: secretToAdopt('snowflakeSecretArn', adoptAll || bool('adoptSecrets') === true),
+    postgresSecret: secretToAdopt('postgresSecretArn', adoptAll || bool('adoptSecrets') === true),
+  },
   imageTag: str('imageTag'),
   cpu: num('cpu'),
   memoryMiB: num('memory'),
   environment: str('environment'),
   logLevel: str('logLevel'),
+  jobEnvironment: jobEnvironment(),
+  emailIdentity: str('emailIdentity'),
+  network:
+    subnetIds.length || securityGroupIds.length || vpcId
+      ? { vpcId, subnetIds, securityGroupIds, assignPublicIp: bool('assignPublicIp') ?? bool('scheduleAssignPublicIp') }
+      : undefined,
   schedule: scheduleExpression
     ? {
         expression: scheduleExpression,
-        subnetIds: list('scheduleSubnetIds'),
-        securityGroupIds: list('scheduleSecurityGroupIds'),
-        assignPublicIp: bool('scheduleAssignPublicIp'),
+        timeZone: str('scheduleTimezone'),
         action: str('scheduleAction'),
+        enabled: bool('scheduleEnabled'),
       }
     : undefined,
-  alarm: bool('alarm') ? { source: alarmSource, email: str('alarmEmail') } : undefined,
+  alarm: bool('alarm') ? { source: alarmSource, email: str('alarmEmail'), noSuccessHours: num('noSuccessHours') } : undefined,
 };
 
 new ConflictUpdaterStack(app, str('stackName') ?? 'ConflictUpdater', props);

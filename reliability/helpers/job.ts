@@ -1,28 +1,25 @@
 // The real program as a child process (as ECS runs it), watched line by line, and what the
 // reliability tests read back from PostgreSQL: checksums, the InProgressFlag, open conflicts.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Env } from '../../src/config/config.js';
 import { TARGET_TABLES } from '../../src/schema/columns.js';
 import { initDb } from '../../src/target/initDb.js';
-import { quoteIdent } from '../../src/target/postgres.js';
+import { postgresIdent as quoteIdent } from '../../src/sqlText.js';
 import { BIN, cleanEnv, ROOT } from '../../test/helpers/cli.js';
 import { testPostgresEnv, testPostgresUrl } from '../../test/helpers/pg.js';
+import { tempDir as newTempDir } from '../../test/helpers/tmp.js';
+
+export { until } from '../../test/helpers/wait.js';
 
 export const JOB = 'task02_00_run_conflict_update';
 
 let tmp: string | undefined;
 /** A temporary directory for this test file, removed when the process exits. */
 export function tempDir(): string {
-  if (!tmp) {
-    tmp = mkdtempSync(join(tmpdir(), 'cu-rel-'));
-    const dir = tmp;
-    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return tmp;
+  return (tmp ??= newTempDir('cu-rel-'));
 }
 
 /**
@@ -323,17 +320,6 @@ export async function jobBackend(c: pg.Client, schema: string): Promise<{ pid: n
     [`conflict-updater:${schema}`],
   );
   return r.rows[0];
-}
-
-/** Poll `probe` every 20 ms until it returns a value (not undefined/false), for at most `timeoutMs`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /**

@@ -1,7 +1,8 @@
 // test_connections (operations.md, "Actions"): both connections, then the schema's tables and
 // the row counts of the reference tables, a warning for each one missing.
 import { formatCount } from '../log.js';
-import { openTarget, quoteIdent } from '../target/postgres.js';
+import { postgresText } from '../sqlText.js';
+import { openTarget } from '../target/postgres.js';
 import { openWarehouse } from '../warehouse/warehouse.js';
 import type { ActionContext } from './context.js';
 
@@ -36,7 +37,7 @@ export async function testConnections(ctx: ActionContext): Promise<'success'> {
           log.warn(`Table ${schema}.${table} is missing (init_db creates it)`);
           continue;
         }
-        const r = await client.query<{ n: string }>(`SELECT count(*)::bigint AS n FROM ${quoteIdent(schema)}.${quoteIdent(table)}`);
+        const r = await client.query<{ n: string }>(`SELECT count(*)::bigint AS n FROM ${postgresText.qualified(schema, table)}`);
         const n = Number(r.rows[0]?.n ?? 0);
         log.info(`  ${table.padEnd(18)} ${formatCount(n)} rows`);
         if (n === 0 && (table === 'settings' || table === 'mph')) log.warn(`Table ${schema}.${table} is empty`);

@@ -16,10 +16,10 @@ import { detectionParams, detectionStatements, type Statement } from '../detecti
 import { createLogger } from '../log.js';
 import { DETECTED_NAMES } from '../sync/columns.js';
 import { copyLine } from '../sync/copy.js';
-import { readReferenceData } from '../sync/reference.js';
-import { affectedGroupsLine, scopeIdLines } from '../sync/sync.js';
+import { readReferenceData } from '../target/referenceData.js';
+import { affectedGroupsLine, scopeIdLines } from '../sync/stage.js';
 import { openTarget } from '../target/postgres.js';
-import { quoteIdent } from '../target/postgres.js';
+import { postgresIdent as quoteIdent } from '../sqlText.js';
 import { openDuckDb } from '../warehouse/duckdb.js';
 import type { WarehouseSession } from '../warehouse/warehouse.js';
 import { duckdbPreload, jobEnv, programArgs, ROOT, type JobRunInput, type Program } from './job.js';

@@ -13,9 +13,10 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { generateWarehouse, PLACEHOLDER_SSNS } from '../generate/generate.js';
 import { writeJsonAtomic } from '../report/report.js';
+import { statisticLabel, type StatisticName } from '../report/statistics.js';
 import { duckdbBaseline, postgresBaseline, type DuckDbBaseline, type ExportFiles, type PostgresBaseline } from './baseline.js';
 import { compareWithRevision, comparisonLines, endStateDigests, serverNow, TARGET_SCHEMA, type Comparison } from './compare.js';
-import { buildProgram, imageNodeOptions, programLabel, ROOT, runJob, type JobRunResult, type Program } from './job.js';
+import { BENCH_TASK_MEMORY_MIB, buildProgram, programLabel, ROOT, taskNodeOptions, runJob, type JobRunResult, type Program } from './job.js';
 import type { BenchOptions } from './options.js';
 import { initPrior, PRIOR_RECIPE, shapePrior, type PriorShape } from './prior.js';
 import { cloneDatabase, databaseExists, dropDatabase, startBenchServer, type BenchServer } from './server.js';
@@ -108,7 +109,7 @@ async function ensureWarehouse(opts: BenchOptions, dir: string): Promise<Warehou
 
 function firstRunStats(r: JobRunResult): Record<string, number> {
   const st = r.report?.statistics ?? {};
-  const pick = ['affectedGroups', 'changedVisits', 'candidatesPartA', 'candidatesPartB', 'detectedRows', 'detected', 'inserted'];
+  const pick: StatisticName[] = ['affectedGroups', 'changedVisits', 'candidatesPartA', 'candidatesPartB', 'detectedRows', 'detected', 'inserted'];
   return Object.fromEntries(pick.filter((k) => k in st).map((k) => [k, st[k]]));
 }
 
@@ -205,8 +206,8 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
   mkdirSync(dir, { recursive: true });
   const extra = [...Object.entries(opts.duckdb).map(([k, v]) => `duckdb ${k}=${v}`), ...Object.entries(opts.jobEnv).map(([k, v]) => `${k}=${v}`)];
   say(`bench ${opts.profile} (seed ${opts.seed}, AS_OF ${opts.asOf}), program: ${programLabel(program)}${extra.length ? `, ${extra.join(', ')}` : ''}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const nodeOptions = opts.jobEnv.NODE_OPTIONS ?? imageNodeOptions();
-  if (nodeOptions) say(`Job: NODE_OPTIONS=${nodeOptions}${opts.jobEnv.NODE_OPTIONS ? '' : " (the image's, from the Dockerfile)"}`);
+  const nodeOptions = opts.jobEnv.NODE_OPTIONS ?? taskNodeOptions();
+  say(`Job: NODE_OPTIONS=${nodeOptions}${opts.jobEnv.NODE_OPTIONS ? '' : ` (the task definition's for ${BENCH_TASK_MEMORY_MIB} MiB, src/deploy/heap.ts)`}`);
   if (program === 'dist') await buildProgram(say);
   const wh = await ensureWarehouse(opts, dir);
   const server = await startBenchServer(benchDir, say);
@@ -344,7 +345,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         baselines: { duckdb: duck ?? null, postgres: pgBase ?? null },
         prior,
         warehouse: wh,
-        jobEnv: { ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...opts.jobEnv },
+        jobEnv: { NODE_OPTIONS: nodeOptions, ...opts.jobEnv },
         duckdbSettings: opts.duckdb,
         comparison: comparison ?? null,
       };
@@ -365,11 +366,8 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         }),
       );
       const st = result.statistics;
-      const k = (n: string) => (st[n] ?? 0).toLocaleString('en-US');
-      say(
-        `affected groups ${k('affectedGroups')}, detected ${k('detected')}, matched ${k('matched')}, new ${k('new')}, ` +
-          `updated ${k('updated')}, inserted ${k('inserted')}, stale resolved ${k('staleResolved')}, exclusions resolved ${k('exclusionResolved')}`,
-      );
+      const shown: StatisticName[] = ['affectedGroups', 'detected', 'matched', 'new', 'updated', 'inserted', 'staleResolved', 'exclusionResolved'];
+      say(shown.map((n) => `${statisticLabel(n)} ${(st[n] ?? 0).toLocaleString('en-US')}`).join(', '));
       if (comparison) for (const l of comparisonLines(comparison)) say(l);
       if (opts.json) {
         await writeJsonAtomic(opts.json, result);

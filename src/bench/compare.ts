@@ -12,7 +12,7 @@ import { createReadStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type pg from 'pg';
-import { quoteIdent } from '../target/postgres.js';
+import { postgresText } from '../sqlText.js';
 import { duckdbBaseline, type ExportFiles } from './baseline.js';
 import { buildProgram, programLabel, ROOT, runJob, type CompiledRevision, type Program } from './job.js';
 import { cloneDatabase, type BenchServer } from './server.js';
@@ -63,11 +63,11 @@ export async function endStateDigests(c: pg.Client, schema: string, since: strin
     const exprs = cols.rows
       .filter((col) => !(table === 'conflictvisitmaps' && col.name === 'ID'))
       .map((col) => {
-        const q = quoteIdent(col.name);
+        const q = postgresText.ident(col.name);
         return TIMESTAMP_TYPES.has(col.type) ? `CASE WHEN ${q} >= $1::timestamp THEN 'now' ELSE ${q}::text END` : `${q}::text`;
       });
     // ROW(…)::text tells NULL from '' (a NULL field is empty, an empty string is "").
-    const r = await c.query<{ h: string }>(`SELECT md5(ROW(${exprs.join(', ')})::text) AS h FROM ${quoteIdent(schema)}.${quoteIdent(table)}`, [since]);
+    const r = await c.query<{ h: string }>(`SELECT md5(ROW(${exprs.join(', ')})::text) AS h FROM ${postgresText.qualified(schema, table)}`, [since]);
     out[table] = r.rows.map((x) => x.h).sort();
   }
   return out;

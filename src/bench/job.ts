@@ -3,10 +3,12 @@
 // /proc/<pid>/status (VmHWM) until it exits; the PostgreSQL server's resident memory is sampled
 // alongside. Steps, rows and statistics come from the run report.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeOptionsFor } from '../deploy/heap.js';
+import { REFERENCE } from '../deploy/settings.js';
 import type { RunReport } from '../report/report.js';
 import { childPids, PeakSampler, postgresResidentMb, procStatus } from './memory.js';
 import type { BenchServer } from './server.js';
@@ -132,20 +134,20 @@ async function stepAt(logPath: string, at: number): Promise<string | undefined> 
   return step;
 }
 
-/** The image's `ENV NODE_OPTIONS=…` (the Dockerfile's runtime stage): the job runs with the same V8 options here. */
-export function imageNodeOptions(dockerfile = join(ROOT, 'Dockerfile')): string | undefined {
-  if (!existsSync(dockerfile)) return undefined;
-  const m = /^ENV NODE_OPTIONS=("?)(.+?)\1\s*$/m.exec(readFileSync(dockerfile, 'utf8'));
-  return m?.[2];
+/** The task size the benchmark stands for: the reference task definition's memory (MiB). */
+export const BENCH_TASK_MEMORY_MIB = Number(REFERENCE.memory);
+
+/** NODE_OPTIONS of a task of the bench's size, as the task definition sets it (src/deploy/heap.ts). */
+export function taskNodeOptions(taskMemoryMiB = BENCH_TASK_MEMORY_MIB): string {
+  return nodeOptionsFor(taskMemoryMiB);
 }
 
 export function jobEnv(input: JobRunInput): NodeJS.ProcessEnv {
   const s = input.server;
-  const nodeOptions = imageNodeOptions();
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    NODE_OPTIONS: taskNodeOptions(),
     POSTGRES_HOST: s.host,
     POSTGRES_PORT: String(s.port),
     POSTGRES_USER: s.user,

@@ -16,7 +16,7 @@
 // 6. VACUUM ANALYZE.
 import type pg from 'pg';
 import { initDb } from '../target/initDb.js';
-import { quoteIdent as q } from '../target/postgres.js';
+import { postgresIdent as q } from '../sqlText.js';
 
 export const BENCH_SCHEMA = 'conflict_dev';
 /** Bumped when the recipe changes: cached templates of an older recipe are rebuilt. */

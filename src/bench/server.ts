@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
-import { quoteIdent } from '../target/postgres.js';
+import { postgresIdent as quoteIdent } from '../sqlText.js';
 
 export interface BenchServer {
   readonly kind: 'embedded' | 'external';

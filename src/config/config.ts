@@ -1,5 +1,7 @@
 // The job's configuration: every environment variable of operations.md ("Configuration"),
 // parsed and validated once. A bad value is a ConfigError naming the variable (exit 2).
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { normalisePrivateKey, PrivateKeyError, type NormalisedPrivateKey } from './privateKey.js';
 
@@ -42,7 +44,16 @@ export interface PostgresConfig {
   readonly database: string;
   readonly schema: string;
   readonly sslmode: SslMode;
+  /** POSTGRES_SSLROOTCERT: the CAs that verify the server; undefined: the public CAs and the image's RDS bundle. */
+  readonly sslRootCert: CaBundle | undefined;
   readonly dataDir: string;
+}
+
+/** A CA bundle read once: its certificates as PEM text, and where it came from (for messages). */
+export interface CaBundle {
+  readonly pem: string;
+  readonly source: string;
+  readonly certificates: number;
 }
 
 export interface EmailConfig {
@@ -72,6 +83,12 @@ export interface Config {
   readonly runReportPath: string | undefined;
   readonly email: EmailConfig | undefined;
   readonly awsRegion: string;
+  /** MAX_RUN_MINUTES: past this the run stops as on SIGTERM (src/run/shutdown.ts). */
+  readonly maxRunMinutes: number;
+  /** DRY_RUN (operations.md, "Dry run"): roll back instead of committing, list the changes. */
+  readonly dryRun: boolean;
+  /** DRY_RUN_CHANGES_PATH; undefined: next to the run report (dryRunChangesPath). */
+  readonly dryRunChangesPath: string | undefined;
 }
 
 const SNOWFLAKE_LOGIN = ['SNOWFLAKE_ACCOUNT', 'SNOWFLAKE_USER', 'SNOWFLAKE_WAREHOUSE', 'SNOWFLAKE_PRIVATE_KEY'] as const;
@@ -231,9 +248,45 @@ function postgres(env: Env, environment: string): PostgresConfig {
     password: env.POSTGRES_PASSWORD ?? (host ? '' : 'postgres'),
     database: value(env, 'POSTGRES_DATABASE') ?? 'conflict_management',
     schema,
-    sslmode: oneOf(env, 'POSTGRES_SSLMODE', ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'], host ? 'prefer' : 'disable', false),
+    // Verified by default against a real server (operations.md, "Security"); the embedded one is local.
+    sslmode: oneOf(env, 'POSTGRES_SSLMODE', ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'], host ? 'verify-full' : 'disable', false),
+    sslRootCert: sslRootCert(env),
     dataDir: value(env, 'POSTGRES_DATA_DIR') ?? 'data/postgres',
   };
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** POSTGRES_SSLROOTCERT: a file path, or the PEM itself (as a secret arrives, `\n` escapes allowed). */
+function sslRootCert(env: Env): CaBundle | undefined {
+  const v = value(env, 'POSTGRES_SSLROOTCERT');
+  if (v === undefined) return undefined;
+  let text: string;
+  let source: string;
+  if (v.includes('-----BEGIN')) {
+    text = v.replace(/\\n/g, '\n');
+    source = 'the CA bundle in POSTGRES_SSLROOTCERT';
+  } else {
+    try {
+      text = readFileSync(v, 'utf8');
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? String(err);
+      throw new ConfigError(`POSTGRES_SSLROOTCERT must be a readable CA bundle file or the PEM itself (cannot read "${v}": ${code})`);
+    }
+    source = `the CA bundle ${v} (POSTGRES_SSLROOTCERT)`;
+  }
+  const certs = text.match(PEM_CERT) ?? [];
+  if (certs.length === 0) {
+    throw new ConfigError(`POSTGRES_SSLROOTCERT holds no PEM certificate (-----BEGIN CERTIFICATE-----) in ${v.includes('-----BEGIN') ? 'its value' : `"${v}"`}`);
+  }
+  certs.forEach((c, i) => {
+    try {
+      new X509Certificate(c);
+    } catch (err) {
+      throw new ConfigError(`POSTGRES_SSLROOTCERT: certificate ${i + 1} of ${certs.length} is not a valid X.509 certificate (${(err as Error).message})`);
+    }
+  });
+  return { pem: certs.join('\n') + '\n', source, certificates: certs.length };
 }
 
 function email(env: Env): EmailConfig | undefined {
@@ -275,6 +328,9 @@ export function loadConfig(env: Env = process.env): Config {
     runReportPath: value(env, 'RUN_REPORT_PATH'),
     email: email(env),
     awsRegion: value(env, 'AWS_REGION') ?? 'us-east-1',
+    maxRunMinutes: maxRunMinutes(env),
+    dryRun: bool(env, 'DRY_RUN', false),
+    dryRunChangesPath: value(env, 'DRY_RUN_CHANGES_PATH'),
   };
 }
 
@@ -311,6 +367,7 @@ export function describeConfig(c: Config): Array<[string, string]> {
       ['POSTGRES_USER', p.user],
       ['POSTGRES_PASSWORD', masked(p.password !== '', p.password.length)],
       ['POSTGRES_SSLMODE', p.sslmode],
+      ['POSTGRES_SSLROOTCERT', p.sslRootCert ? `${p.sslRootCert.source}, ${p.sslRootCert.certificates} certificate(s)` : '<public CAs and the image\'s RDS bundle>'],
     );
   } else {
     lines.push(['target', `embedded PostgreSQL (data in ${p.dataDir})`]);
@@ -333,6 +390,38 @@ export function describeConfig(c: Config): Array<[string, string]> {
     ['TIMEZONE', c.timezone ?? '<session default>'],
     ['RUN_REPORT_PATH', c.runReportPath ?? 'data/reports/<run start>.json'],
     ['EMAIL', c.email ? `${c.email.sender} -> ${c.email.recipients.join(', ')} (SES ${c.awsRegion})` : '<off>'],
+    ['MAX_RUN_MINUTES', String(c.maxRunMinutes)],
+    ['DRY_RUN', String(c.dryRun)],
+    ['DRY_RUN_CHANGES_PATH', c.dryRunChangesPath ?? '<next to the run report>.changes.csv'],
   );
   return lines;
 }
+
+// ---- the maximum run time, and the names of every variable (for the deploy tool and CDK) ------
+
+/** Default of MAX_RUN_MINUTES: far above a run's minutes, far below the next scheduled run. */
+export const DEFAULT_MAX_RUN_MINUTES = 60;
+
+/**
+ * MAX_RUN_MINUTES (operations.md, "Schedule and failure detection": a run that exceeds a maximum
+ * duration is stopped). A hung run would otherwise hold the lock and every later run exit 3.
+ */
+export function maxRunMinutes(env: Env): number {
+  return wholeNumber(env, 'MAX_RUN_MINUTES', DEFAULT_MAX_RUN_MINUTES, 1);
+}
+
+/** Every variable loadConfig reads (operations.md, "Configuration"), besides ACTION. */
+export const CONFIG_VARIABLES: readonly string[] = [
+  'SNOWFLAKE_ACCOUNT', 'SNOWFLAKE_USER', 'SNOWFLAKE_WAREHOUSE', 'SNOWFLAKE_PRIVATE_KEY',
+  'SNOWFLAKE_DATABASE', 'SNOWFLAKE_SCHEMA', 'SNOWFLAKE_ROLE', 'SNOWFLAKE_PRIVATE_KEY_PASSPHRASE', 'SNOWFLAKE_ACCESS_URL',
+  'DUCKDB_PATH',
+  'POSTGRES_HOST', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_PORT', 'POSTGRES_DATABASE', 'POSTGRES_SCHEMA',
+  'POSTGRES_SSLMODE', 'POSTGRES_SSLROOTCERT', 'POSTGRES_DATA_DIR',
+  'ENVIRONMENT', 'LOG_LEVEL', 'LOG_FORMAT',
+  'LOOKBACK_HOURS', 'LOOKBACK_YEARS', 'LOOKFORWARD_DAYS', 'BATCH_SIZE',
+  'SKIP_UNCHANGED_RECORDS', 'ENABLE_ASYMMETRIC_JOIN', 'ENABLE_STALE_CLEANUP', 'ENABLE_INSERT', 'FAIL_ON_REJECTS',
+  'AS_OF', 'TIMEZONE', 'RUN_REPORT_PATH',
+  'EMAIL_SENDER', 'EMAIL_RECIPIENTS', 'AWS_REGION',
+  'DRY_RUN', 'DRY_RUN_CHANGES_PATH',
+  'MAX_RUN_MINUTES',
+];

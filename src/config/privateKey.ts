@@ -405,6 +405,8 @@ function parseDer(der: Buffer, pass: string | undefined, subject: string, what: 
     }
   }
 
+  // Node 24's OpenSSL reads any private key DER as "pkcs1" (an EC key too): name the outline first.
+  if (kind === 'sec1' || kind === 'dsa') throw new PrivateKeyError(`${subject} ${describeUnreadableDer(kind, what)}`);
   try {
     const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs1' });
     checkRsa(key, subject);

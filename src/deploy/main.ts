@@ -15,12 +15,14 @@ import {
   type RegisterTaskDefinitionCommandInput,
   type RunTaskCommandInput,
 } from '@aws-sdk/client-ecs';
-import { ACTIONS, DEFAULT_PIPELINE } from '../cli.js';
+import { ACTIONS, DEFAULT_PIPELINE } from '../actions/registry.js';
 import { ConfigError, errorMessage, EXIT } from '../errors.js';
+import { CONFIG_VARIABLES } from '../config/config.js';
+import { checkJobEnvironment, isFromSecrets, parseAssignment, sendsEmail, SETTABLE_VARIABLES } from './jobEnv.js';
 import { parseDeployArgs, USAGE, type DeployOptions } from './options.js';
 import { Redactor } from './redact.js';
-import { checkSettings, loadSettings, splitList, STEP_NEEDS, type LoadedSettings, type StepId } from './settings.js';
-import { placeholders, readTemplate, renderTemplate, summarizeTaskDefinition, TEMPLATE_PATH } from './template.js';
+import { checkSettings, DERIVED, loadSettings, SETTINGS, splitList, STEP_NEEDS, type LoadedSettings, type StepId } from './settings.js';
+import { completeTaskDefinition, placeholders, readTemplate, renderTemplate, summarizeTaskDefinition, TEMPLATE_PATH } from './template.js';
 
 // ---- what the tool talks to -------------------------------------------------------------------
 
@@ -170,6 +172,8 @@ class Session {
     readonly settings: LoadedSettings,
     readonly template: unknown,
     readonly redactor: Redactor,
+    /** Variables of the job for every run, from deploy/.env (besides the template's own). */
+    readonly jobVars: Readonly<Record<string, string>>,
   ) {
     this.tag = timestampTag(deps.now());
   }
@@ -289,7 +293,33 @@ class Session {
     if (missing.length) {
       throw new ConfigError(`${this.settings.path} has no value for ${missing.join(', ')} (used by ${TEMPLATE_PATH}); nothing was registered`);
     }
-    return value as RegisterTaskDefinitionCommandInput;
+    return completeTaskDefinition(value, { environment: this.jobVars, taskRoleArn: this.v.TASK_ROLE_ARN }) as RegisterTaskDefinitionCommandInput;
+  }
+
+  /** The variables every run has: the template's ENVIRONMENT and LOG_LEVEL, then deploy/.env's. */
+  get everyRun(): Record<string, string> {
+    return { ENVIRONMENT: this.v.ENVIRONMENT, LOG_LEVEL: this.v.LOG_LEVEL, ...this.jobVars };
+  }
+
+  /** Step 5's menu: variables for this run only, one NAME=VALUE per answer, Enter to go on. */
+  async askRunVariables(given: Record<string, string>): Promise<Record<string, string>> {
+    const vars = { ...given };
+    this.log(`  Variables for this run only (container overrides), e.g. LOOKBACK_HOURS=48; Enter when done.`);
+    this.log(`  Known: ${SETTABLE_VARIABLES.join(', ')}`);
+    for (let errors = 0; errors < 3; ) {
+      const answer = (await this.ask(`Variable (NAME=VALUE, Enter when done): `)).trim();
+      if (answer === '') return vars;
+      try {
+        const [name, value] = parseAssignment(answer);
+        checkJobEnvironment({ ...vars, [name]: value }, answer, this.everyRun);
+        vars[name] = value;
+        errors = 0;
+      } catch (err) {
+        this.log(errorMessage(err));
+        errors++;
+      }
+    }
+    throw new ConfigError('no valid variable after three tries');
   }
 
   // Step 4: the summary comes before the question.
@@ -350,7 +380,14 @@ class Session {
   }
 
   // Step 5
-  async runTask(actions: string[]): Promise<void> {
+  async runTask(actions: string[], runVars: Record<string, string>): Promise<void> {
+    if (sendsEmail(runVars) && !this.v.TASK_ROLE_ARN) {
+      throw new ConfigError(`EMAIL_SENDER for this run needs a task role allowed ses:SendEmail: set TASK_ROLE_ARN in ${this.settings.path} (CDK output TaskRoleArn)`);
+    }
+    const environment = [
+      { name: 'ACTION', value: actions.join(',') },
+      ...Object.entries(runVars).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => ({ name, value })),
+    ];
     const taskDefinition = this.registeredArn ?? this.v.TASK_FAMILY;
     const input: RunTaskCommandInput = {
       cluster: this.v.ECS_CLUSTER,
@@ -366,7 +403,9 @@ class Session {
         },
       },
       overrides: {
-        containerOverrides: [{ name: this.v.CONTAINER_NAME, environment: [{ name: 'ACTION', value: actions.join(',') }] }],
+        containerOverrides: [{ name: this.v.CONTAINER_NAME, environment }],
+        // The status email of this run: the role may not be on the registered revision.
+        ...(sendsEmail(runVars) ? { taskRoleArn: this.v.TASK_ROLE_ARN } : {}),
       },
     };
     const res = await this.call('ecs:RunTask', input, () => this.clients().ecs.send(new RunTaskCommand(input)));
@@ -380,7 +419,8 @@ class Session {
     this.startedTaskArn = task.taskArn;
     const id = task.taskArn.split('/').pop() ?? task.taskArn;
     const region = this.v.AWS_REGION;
-    this.log(`  started ${task.taskArn} (ACTION=${actions.join(',')}, ${taskDefinition})`);
+    const extra = Object.keys(runVars).sort().map((k) => `, ${k}=${runVars[k]}`).join('');
+    this.log(`  started ${task.taskArn} (ACTION=${actions.join(',')}${extra}, ${taskDefinition})`);
     this.log(`  console: https://${region}.console.aws.amazon.com/ecs/v2/clusters/${this.v.ECS_CLUSTER}/tasks/${id}?region=${region}`);
     this.log(
       `  logs:    ${formatCommand('aws', [
@@ -478,6 +518,11 @@ async function deploy(argv: readonly string[], deps: DeployDeps, redactor: Redac
   const envPath = resolve(deps.cwd, opts.envFile ?? join(root, 'deploy', '.env'));
   const settings = loadSettings(envPath, { AWS_PROFILE: opts.profile, AWS_REGION: opts.region });
   for (const key of settings.secretKeys) redactor.add(settings.values[key]);
+  const { jobVars, ignored } = jobVariablesOf(settings);
+  for (const [key, derived] of Object.entries(DERIVED)) {
+    const value = derived.value(settings.values);
+    if (value !== undefined) settings.values[key] = value;
+  }
   const templatePath = join(root, TEMPLATE_PATH);
   if (!existsSync(templatePath)) throw new ConfigError(`${templatePath} not found: run the tool from the repository`);
   const template = readTemplate(templatePath);
@@ -503,7 +548,18 @@ async function deploy(argv: readonly string[], deps: DeployDeps, redactor: Redac
     throw new ConfigError(lines.join('\n'));
   }
 
-  const s = new Session(opts, deps, root, settings, template, redactor);
+  // The job's variables: those of every run (deploy/.env) when a task definition is registered,
+  // with those of this run (--env) when a task runs; a bad name or value names itself here.
+  const base = { ENVIRONMENT: settings.values.ENVIRONMENT, LOG_LEVEL: settings.values.LOG_LEVEL };
+  if (enabled.includes('register')) {
+    checkJobEnvironment(jobVars, settings.path, base);
+    if (sendsEmail({ ...base, ...jobVars }) && !settings.values.TASK_ROLE_ARN) {
+      throw new ConfigError(`${settings.path} sets EMAIL_SENDER: the task needs a role allowed ses:SendEmail; set TASK_ROLE_ARN (CDK output TaskRoleArn). Nothing was run.`);
+    }
+  }
+  if (Object.keys(opts.env).length) checkJobEnvironment(opts.env, '--env', { ...base, ...jobVars });
+
+  const s = new Session(opts, deps, root, settings, template, redactor, jobVars);
   const v = settings.values;
   s.log(`conflict-updater deploy${opts.dryRun ? ' (dry run: nothing is called)' : ''}`);
   s.log(
@@ -513,6 +569,10 @@ async function deploy(argv: readonly string[], deps: DeployDeps, redactor: Redac
   for (const key of settings.secretKeys) {
     s.log(`  warning: ${key} in ${settings.path} looks like a secret; the job's secrets belong in Secrets Manager, the tool does not use it`);
   }
+  for (const key of ignored.filter((k) => !settings.secretKeys.includes(k))) {
+    s.log(`  warning: ${key} in ${settings.path} is not used: ECS injects it from Secrets Manager`);
+  }
+  if (Object.keys(jobVars).length) s.log(`  variables of the job for every run: ${Object.keys(jobVars).sort().join(', ')}`);
 
   for (const [i, step] of STEPS.entries()) {
     const n = `Step ${i + 1}/5`;
@@ -543,7 +603,12 @@ async function deploy(argv: readonly string[], deps: DeployDeps, redactor: Redac
       case 'run': {
         const actions = await s.chooseActions();
         done = actions !== undefined;
-        if (actions) await s.runTask(actions);
+        if (actions) {
+          // The menu asks for this run's variables; flags (--action, --yes) take --env as given.
+          const interactive = opts.action === undefined && !opts.yes;
+          const runVars = interactive ? await s.askRunVariables(opts.env) : opts.env;
+          await s.runTask(actions, runVars);
+        }
         break;
       }
     }
@@ -560,6 +625,30 @@ async function deploy(argv: readonly string[], deps: DeployDeps, redactor: Redac
   s.log('');
   s.log(`Summary: ${s.outcomes.join(', ')}`);
   return code;
+}
+
+/**
+ * The job's variables in deploy/.env besides the deploy settings (ENVIRONMENT and LOG_LEVEL are
+ * both, and fill the template). Names that are neither a setting nor a variable of the job are
+ * refused; variables ECS injects from Secrets Manager are left out (`ignored`) with a warning.
+ */
+function jobVariablesOf(settings: LoadedSettings): { jobVars: Record<string, string>; ignored: string[] } {
+  const jobVars: Record<string, string> = {};
+  const ignored: string[] = [];
+  const unknown: string[] = [];
+  for (const key of settings.fileKeys) {
+    if (key in SETTINGS) continue;
+    if (key in DERIVED) {
+      unknown.push(`${key}: set by the tool from ${DERIVED[key].from}, not in ${settings.path}`);
+    } else if (CONFIG_VARIABLES.includes(key)) {
+      if (isFromSecrets(key)) ignored.push(key);
+      else jobVars[key] = settings.values[key];
+    } else if (!settings.secretKeys.includes(key)) {
+      unknown.push(`${key}: neither a deploy setting nor a variable of the job (deploy/.env.example lists the settings; the job's: ${SETTABLE_VARIABLES.join(', ')})`);
+    }
+  }
+  if (unknown.length) throw new ConfigError(`${settings.path}:\n  ${unknown.join('\n  ')}\nNothing was run.`);
+  return { jobVars, ignored };
 }
 
 /** `conflict-updater deploy …`: the arguments after "deploy"; resolves with the exit code. */

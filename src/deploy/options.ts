@@ -1,5 +1,6 @@
 // Command line of `conflict-updater deploy`.
 import { ConfigError } from '../errors.js';
+import { parseAssignment } from './jobEnv.js';
 import type { StepId } from './settings.js';
 
 export interface DeployOptions {
@@ -9,6 +10,8 @@ export interface DeployOptions {
   help: boolean;
   /** --action: the actions of step 5, comma-separated, not yet checked. */
   action?: string;
+  /** --env NAME=VALUE (repeatable): variables of the job for the run of step 5, not yet checked. */
+  env: Record<string, string>;
   profile?: string;
   region?: string;
   envFile?: string;
@@ -27,6 +30,8 @@ Five steps, each asked with a Y/n prompt unless --yes or a --skip flag decides i
 options:
   -y, --yes               answer yes to every step; step 5 runs --action or the default pipeline
       --action <a[,b]>    the actions of step 5 (ACTION override), e.g. test_connections
+      --env NAME=VALUE    a variable of the job for the run of step 5 only, e.g.
+                          --env LOOKBACK_HOURS=48 (repeatable; names and values are checked)
       --profile <name>    AWS CLI profile (overrides AWS_PROFILE of deploy/.env)
       --region <region>   AWS region (overrides AWS_REGION of deploy/.env)
       --env-file <path>   settings file (default deploy/.env)
@@ -46,10 +51,10 @@ const SKIPS: Record<string, StepId> = {
   '--skip-run': 'run',
 };
 
-const WITH_VALUE = new Set(['--action', '--profile', '--region', '--env-file']);
+const WITH_VALUE = new Set(['--action', '--env', '--profile', '--region', '--env-file']);
 
 export function parseDeployArgs(argv: readonly string[]): DeployOptions {
-  const opts: DeployOptions = { yes: false, dryRun: false, wait: false, help: false, skip: new Set() };
+  const opts: DeployOptions = { yes: false, dryRun: false, wait: false, help: false, skip: new Set(), env: {} };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let inline: string | undefined;
@@ -64,6 +69,10 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions {
         throw new ConfigError(`${arg} needs a value\n\n${USAGE}`);
       }
       if (arg === '--action') opts.action = value;
+      else if (arg === '--env') {
+        const [name, v] = parseAssignment(value);
+        opts.env[name] = v;
+      }
       else if (arg === '--profile') opts.profile = value;
       else if (arg === '--region') opts.region = value;
       else opts.envFile = value;
@@ -78,6 +87,7 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions {
     else throw new ConfigError(`unknown option ${arg}\n\n${USAGE}`);
   }
   if (opts.action !== undefined && opts.skip.has('run')) throw new ConfigError('--action and --skip-run contradict each other');
+  if (Object.keys(opts.env).length && opts.skip.has('run')) throw new ConfigError('--env and --skip-run contradict each other');
   if (opts.wait && opts.skip.has('run')) throw new ConfigError('--wait and --skip-run contradict each other');
   return opts;
 }

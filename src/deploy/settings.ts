@@ -2,6 +2,7 @@
 // deploy/.env.example lists the same keys with comments; the reference names of operations.md
 // ("Container and AWS") are the defaults.
 import { existsSync, readFileSync } from 'node:fs';
+import { nodeOptionsFor } from './heap.js';
 
 export type StepId = 'login' | 'build' | 'push' | 'register' | 'run';
 
@@ -62,8 +63,13 @@ export const SETTINGS: Readonly<Record<string, SettingSpec>> = {
   TASK_FAMILY: { describe: 'the task definition family', default: REFERENCE.family, check: pattern(/^[A-Za-z0-9_-]{1,255}$/, 'letters, digits, - and _') },
   CONTAINER_NAME: { describe: 'the container name', default: REFERENCE.container, check: pattern(/^[A-Za-z0-9_-]{1,255}$/, 'letters, digits, - and _') },
   TASK_CPU: { describe: 'task CPU units', default: REFERENCE.cpu, check: pattern(/^(256|512|1024|2048|4096|8192|16384)$/, 'a Fargate CPU value (256 … 16384)') },
-  TASK_MEMORY: { describe: 'task memory in MiB', default: REFERENCE.memory, check: pattern(/^\d{3,6}$/, 'MiB, e.g. 2048') },
+  TASK_MEMORY: {
+    describe: 'task memory in MiB (the heap cap NODE_OPTIONS follows it)',
+    default: REFERENCE.memory,
+    check: (v) => (/^\d{3,6}$/.test(v) && Number(v) >= 512 && Number(v) <= 122880 ? undefined : 'MiB, a Fargate size from 512 to 122880, e.g. 2048'),
+  },
   EXECUTION_ROLE_ARN: { describe: 'the ECS task execution role ARN', check: pattern(/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, 'arn:aws:iam::<account>:role/<name>') },
+  TASK_ROLE_ARN: { describe: 'the task role allowed ses:SendEmail for EMAIL_SENDER (needed for the status email)', check: pattern(/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, 'arn:aws:iam::<account>:role/<name>') },
   SNOWFLAKE_SECRET_ARN: { describe: `the full ARN of the ${REFERENCE.snowflakeSecret} secret`, check: pattern(SECRET_ARN, 'arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix>') },
   POSTGRES_SECRET_ARN: { describe: `the full ARN of the ${REFERENCE.postgresSecret} secret`, check: pattern(SECRET_ARN, 'arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix>') },
   LOG_GROUP: { describe: 'the CloudWatch log group', default: REFERENCE.logGroup },
@@ -73,6 +79,17 @@ export const SETTINGS: Readonly<Record<string, SettingSpec>> = {
   SUBNETS: { describe: 'subnets of the task (reach Snowflake on 443 and PostgreSQL on 5432)', check: list(/^subnet-[0-9a-f]+$/, 'subnet-… ids') },
   SECURITY_GROUPS: { describe: 'security groups of the task', check: list(/^sg-[0-9a-f]+$/, 'sg-… ids') },
   ASSIGN_PUBLIC_IP: { describe: 'DISABLED behind a NAT gateway, ENABLED without one', check: pattern(/^(ENABLED|DISABLED)$/, 'ENABLED or DISABLED') },
+};
+
+/**
+ * Template placeholders the tool works out itself rather than read from deploy/.env: the heap
+ * cap follows TASK_MEMORY (src/deploy/heap.ts), as in the CDK stack.
+ */
+export const DERIVED: Readonly<Record<string, { from: string; value: (values: Record<string, string>) => string | undefined }>> = {
+  NODE_OPTIONS: {
+    from: 'TASK_MEMORY',
+    value: (v) => (v.TASK_MEMORY && !SETTINGS.TASK_MEMORY.check?.(v.TASK_MEMORY) ? nodeOptionsFor(Number(v.TASK_MEMORY)) : undefined),
+  },
 };
 
 /** Keys each step reads, besides the template placeholders of step 4. */
@@ -127,6 +144,8 @@ export interface LoadedSettings {
   values: Record<string, string>;
   /** Keys of the file whose name says they hold a secret. */
   secretKeys: string[];
+  /** Every key the file sets (with a value). */
+  fileKeys: string[];
 }
 
 export function loadSettings(path: string, overrides: Record<string, string | undefined>): LoadedSettings {
@@ -137,7 +156,8 @@ export function loadSettings(path: string, overrides: Record<string, string | un
   for (const [key, value] of Object.entries(file)) if (value !== '') values[key] = value;
   for (const [key, value] of Object.entries(overrides)) if (value !== undefined && value !== '') values[key] = value;
   const secretKeys = Object.keys(file).filter((k) => looksSecretName(k) || /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(file[k]));
-  return { path, exists, values, secretKeys };
+  const fileKeys = Object.keys(file).filter((k) => file[k] !== '');
+  return { path, exists, values, secretKeys, fileKeys };
 }
 
 export interface SettingProblem {

@@ -51,6 +51,34 @@ export function renderTemplate(template: unknown, values: Readonly<Record<string
   return { value, missing: [...missing].sort() };
 }
 
+// ---- what the template cannot say: extra variables, the task role -----------------------------
+
+export interface TaskDefinitionExtras {
+  /** Variables of the job for every run (checked by src/deploy/jobEnv.ts), after the template's own. */
+  environment?: Readonly<Record<string, string>>;
+  /** The task role (the status email's ses:SendEmail); none: the task has no role of its own. */
+  taskRoleArn?: string;
+}
+
+/**
+ * The rendered template with the extras added: a variable the template already sets is replaced
+ * in place (ENVIRONMENT, LOG_LEVEL), the others follow in name order. Returns a new object.
+ */
+export function completeTaskDefinition(rendered: unknown, extras: TaskDefinitionExtras): unknown {
+  const td = structuredClone(rendered) as { taskRoleArn?: string; containerDefinitions?: { environment?: KeyValue[] }[] };
+  const container = td.containerDefinitions?.[0];
+  if (!container) throw new Error('the task definition template has no container');
+  const env = [...(container.environment ?? [])];
+  for (const [name, value] of Object.entries(extras.environment ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    const at = env.findIndex((e) => e.name === name);
+    if (at >= 0) env[at] = { name, value };
+    else env.push({ name, value });
+  }
+  container.environment = env;
+  if (extras.taskRoleArn) td.taskRoleArn = extras.taskRoleArn;
+  return td;
+}
+
 // ---- the summary shown before registering ---------------------------------------------------
 
 interface KeyValue {
@@ -66,6 +94,7 @@ interface TaskDefinitionShape {
   networkMode?: string;
   requiresCompatibilities?: string[];
   executionRoleArn?: string;
+  taskRoleArn?: string;
   runtimePlatform?: { cpuArchitecture?: string; operatingSystemFamily?: string };
   containerDefinitions?: {
     name?: string;
@@ -94,6 +123,7 @@ export function summarizeTaskDefinition(td: unknown): string[] {
     `  ${pad('container')}${c.name}, stopTimeout ${c.stopTimeout ?? '(default)'} s`,
     `  ${pad('image')}${c.image}`,
     `  ${pad('execution role')}${t.executionRoleArn}`,
+    `  ${pad('task role')}${t.taskRoleArn ?? '(none: no status email)'}`,
     `  environment:`,
     ...(c.environment ?? []).map((e) => `    ${pad(e.name ?? '')}${looksSecretName(e.name ?? '') ? masked(e.value) : e.value}`),
     `  secrets (ECS injects them from Secrets Manager; shown masked, the tool never reads them):`,

@@ -22,7 +22,7 @@ function joinedVisits(x: Ctx, part: Part, dups: boolean | undefined, columns: 'n
   const { d, q } = x;
   const defs = baseColumnDefs(d);
   defs.is_delta = { expr: part === 'changed' ? 'true' : part === 'unchanged' ? 'false' : 'f."cv_is_delta"', kind: 'bool' };
-  const dims = dimensions();
+  const dims = dimensions(d);
   const wanted = (c: string) => defs[c].expr !== null && (columns === 'all' || NARROW_COLUMNS.includes(c));
   const raw = BASE_VISIT_COLUMNS.filter(wanted).map((c) => `${defs[c].expr} AS ${q(c)}`);
   const n = (a: string) => `COALESCE(${a}."n", 1)`;
@@ -164,7 +164,7 @@ function partStats(deltaValue: boolean): string {
 }
 
 export function baseChangedStatements(x: Ctx): BaseChangedStatements {
-  const dims = dimensions();
+  const dims = dimensions(x.d);
   const step = STEP.baseChanged;
   return {
     prepare: [

@@ -117,8 +117,9 @@ export function eligibleFact(x: Ctx, part: Part | 'any', dups?: boolean, from?: 
  * non-empty and not excluded. Filtered before the join, once per caregiver rather than per fact row.
  */
 export function eligibleCaregivers(x: Ctx): string {
+  const ssn = x.d.trimSpaces('s."SSN"');
   return (
-    `(SELECT s."Caregiver Id" AS "key", TRIM(s."SSN") AS "ssn" FROM ${x.tbl('DIMCAREGIVER')} s ` +
-    `LEFT JOIN ${TEMP.excludedSsns} xs ON xs."ssn" = TRIM(s."SSN") WHERE TRIM(s."SSN") <> '' AND xs."ssn" IS NULL) c`
+    `(SELECT s."Caregiver Id" AS "key", ${ssn} AS "ssn" FROM ${x.tbl('DIMCAREGIVER')} s ` +
+    `LEFT JOIN ${TEMP.excludedSsns} xs ON xs."ssn" = ${ssn} WHERE ${ssn} <> '' AND xs."ssn" IS NULL) c`
   );
 }

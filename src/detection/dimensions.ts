@@ -8,6 +8,7 @@
 // (a window over those few rows, baseVisits.ts).
 import { BASE_VISIT_COLUMNS } from '../schema/columns.js';
 import { factSource, type Ctx } from './context.js';
+import type { SqlDialect } from './dialect/index.js';
 import { inRange, normalisedState } from './locations.js';
 import { TEMP } from './names.js';
 
@@ -33,17 +34,18 @@ const PATIENT_SORT: Record<string, string> = {
   PStatus: 'P_PStatus',
 };
 
-export function dimensions(): Record<'cg' | 'pr' | 'o' | 'pat' | 'sc' | 'u', Dimension> {
+export function dimensions(d: SqlDialect): Record<'cg' | 'pr' | 'o' | 'pat' | 'sc' | 'u', Dimension> {
+  const ssn = d.trimSpaces('s."SSN"');
   return {
     cg: {
       alias: 'cg',
       // Shared filter: the caregiver's trimmed SSN is non-empty and not excluded.
       from: (x) =>
-        `${x.tbl('DIMCAREGIVER')} s LEFT JOIN ${TEMP.excludedSsns} xs ON xs."ssn" = TRIM(s."SSN")`,
+        `${x.tbl('DIMCAREGIVER')} s LEFT JOIN ${TEMP.excludedSsns} xs ON xs."ssn" = ${ssn}`,
       key: `s."Caregiver Id"`,
-      where: `TRIM(s."SSN") <> '' AND xs."ssn" IS NULL`,
+      where: `${ssn} <> '' AND xs."ssn" IS NULL`,
       columns: [
-        ['SSN', `TRIM(s."SSN")`],
+        ['SSN', ssn],
         ['AideStatus', `s."Status"`],
         ['AideCode', `s."Caregiver Code"`],
         ['AideName', `s."Caregiver Fullname"`],
@@ -60,7 +62,7 @@ export function dimensions(): Record<'cg' | 'pr' | 'o' | 'pat' | 'sc' | 'u', Dim
         ['ProviderName', `s."Provider Name"`],
         ['AgencyPhone', `s."Phone Number 1"`],
         ['FederalTaxNumber', `s."Federal Tax Number"`],
-        ['ProviderAddressState', `UPPER(TRIM(s."Address State"))`],
+        ['ProviderAddressState', `UPPER(${d.trimSpaces('s."Address State"')})`],
       ],
     },
     o: {
@@ -148,7 +150,7 @@ export function patientsSelect(x: Ctx, dims: Dimensions): string {
     `a."Address Line 1" AS "AddressL1", a."Address Line 2" AS "AddressL2", a."City" AS "City", ` +
     `a."Address State" AS "AddressState", a."Zip Code" AS "ZipCode", a."County" AS "County", ` +
     `a."Latitude" AS "lat", a."Longitude" AS "lon", ${inRange('a."Latitude"', 'a."Longitude"')} AS "addr_ok", ` +
-    `${normalisedState(x, 'a."Address State"')} AS "st", NULLIF(TRIM(a."Zip Code"), '') AS "zip"\n` +
+    `${normalisedState(x, 'a."Address State"')} AS "st", NULLIF(${x.d.trimSpaces('a."Zip Code"')}, '') AS "zip"\n` +
     `FROM (${dedupDimension(x, { ...dims.pat, where: `${dims.pat.where}${named}` })}) p\nLEFT JOIN (${addr}) a ON a."Patient Id" = p."key"`
   );
 }

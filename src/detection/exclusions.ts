@@ -1,5 +1,6 @@
 // Step 0 (detection.md): the warehouse temporary tables of excluded SSNs and excluded providers.
 // Their values travel as data (bound), never as SQL text.
+import { trimSpaces } from '../trimming.js';
 import { createTempTable, type Ctx } from './context.js';
 import { STEP, TEMP } from './names.js';
 import { execute, insertRows, type ExecuteStatement, type InsertRowsStatement } from './statement.js';
@@ -16,7 +17,7 @@ function uniqueValues(values: readonly string[], normalise: (v: string) => strin
   const out = new Set<string>();
   for (const v of values) {
     if (typeof v !== 'string') continue;
-    const t = normalise(v.replace(/^ +| +$/g, ''));
+    const t = normalise(trimSpaces(v));
     if (t) out.add(t);
   }
   return [...out];

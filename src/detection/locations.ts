@@ -17,7 +17,7 @@ export const GPS_LON_GROUP = 4;
 /** trim, upper-case, empty → NULL, full state names → two-letter codes. */
 export function normalisedState(x: Ctx, expr: string): string {
   const whens = STATE_NAME_CODES.map(([name, code]) => `WHEN ${x.str(name)} THEN ${x.str(code)}`).join(' ');
-  const s = `NULLIF(UPPER(TRIM(${expr})), '')`;
+  const s = `NULLIF(UPPER(${x.d.trimSpaces(expr)}), '')`;
   return `CASE ${s} ${whens} ELSE ${s} END`;
 }
 

@@ -2,6 +2,7 @@
 // step timed in the recorder, the big results streamed with back-pressure (detection.md).
 import { formatCount, formatDuration, type Logger } from '../log.js';
 import { inStep as asStepError, type RunRecorder, type StepPart } from '../run/recorder.js';
+import { onlyRow } from '../warehouse/resultRow.js';
 import type { WarehouseRow, WarehouseSession, WarehouseValue } from '../warehouse/warehouse.js';
 import type { PairGroupsStatements } from './affectedGroups.js';
 import { clockQuery, normaliseClock } from './clock.js';
@@ -25,11 +26,9 @@ export interface DetectionContext {
  */
 const PACKED = { groups: 20, scope: 100 } as const;
 
-/** How often a long streamed step logs its progress. */
-const PROGRESS_EVERY_MS = 10_000;
-
-function num(v: WarehouseValue | undefined): number {
-  if (v === null || v === undefined) return 0;
+/** A statistic: NULL (a SUM over no rows) is 0; a missing column is an error already (onlyRow). */
+function num(v: WarehouseValue): number {
+  if (v === null) return 0;
   const n = typeof v === 'number' ? v : Number(v);
   if (!Number.isFinite(n)) throw new Error(`expected a number from the warehouse, got ${String(v)}`);
   return n;
@@ -56,7 +55,7 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
   let prepared = false;
 
   const exec = (s: ExecuteStatement) => session.execute(s.sql, s.params);
-  const queryOne = async (s: QueryStatement) => (await session.query(s.sql, s.params))[0] ?? {};
+  const queryOne = async (s: QueryStatement) => onlyRow(s.step, await session.query(s.sql, s.params));
   const needPlan = (what: string): DetectionPlan => {
     if (!plan || !prepared) throw new Error(`detection: ${what} called before prepare()`);
     return plan;
@@ -87,8 +86,8 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
     const t0 = performance.now();
     await exec(pg.create);
     const s = await queryOne(pg.stats);
-    const groups = num(s.groups);
-    const visits = num(s.visits);
+    const groups = num(s('groups'));
+    const visits = num(s('visits'));
     recorder.set('pairGroups', groups);
     recorder.set('pairGroupVisits', visits);
     const part = { name: 'narrow pass', seconds: (performance.now() - t0) / 1000, rows: groups, unit: `groups of two or more providers (${formatCount(visits)} visits)` };
@@ -105,7 +104,7 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
       if (asOf?.kind === 'naive') {
         t = asOf.clock;
       } else {
-        const v = (await queryOne(clockQuery(d, asOf))).t;
+        const v = (await queryOne(clockQuery(d, asOf)))('t');
         if (typeof v !== 'string') throw new Error(`the clock query returned ${String(v)}`);
         t = normaliseClock(v);
       }
@@ -146,7 +145,7 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
           inStep(STEP.deltaKeys, async () => {
             await exec(pl.deltaKeys.create);
             const s = await queryOne(pl.deltaKeys.stats);
-            const r = { groups: num(s.groups), ssns: num(s.ssns), dates: num(s.dates), changed: num(s.changed) };
+            const r = { groups: num(s('groups')), ssns: num(s('ssns')), dates: num(s('dates')), changed: num(s('changed')) };
             recorder.set('changedVisits', r.changed);
             recorder.set('affectedGroups', r.groups);
             recorder.set('affectedSsns', r.ssns);
@@ -163,7 +162,7 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
       const part = async (create: ExecuteStatement, stats: QueryStatement, stat: 'candidatesPartA' | 'candidatesPartB') => {
         await exec(create);
         const s = await queryOne(stats);
-        const r = { candidates: num(s.candidates), dropped: num(s.dropped), gpsBad: num(s.gps_bad), rows: num(s.rows) };
+        const r = { candidates: num(s('candidates')), dropped: num(s('dropped')), gpsBad: num(s('gps_bad')), rows: num(s('rows')) };
         recorder.set(stat, r.candidates);
         recorder.add('duplicateSourceRowsDropped', r.dropped);
         recorder.add('unusableGpsValues', r.gpsBad);
@@ -217,19 +216,12 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
         await exec(details);
       });
       let rows = 0;
-      let lastProgress = t0;
       recorder.set('detectedRows', 0);
-      for await (const batch of streamed(s, (n) => {
+      // Progress is shown by the consumer (sync's stage, through run/progress.ts), not here.
+      yield* streamed(s, (n) => {
         rows += n;
         recorder.set('detectedRows', rows);
-      })) {
-        const now = performance.now();
-        if (now - lastProgress >= PROGRESS_EVERY_MS) {
-          lastProgress = now;
-          log.info(`${s.step}: ${formatCount(rows)} rows so far (${formatDuration(now - t0)})`, { step: s.step, rows });
-        }
-        yield batch;
-      }
+      });
       const seconds = (performance.now() - t0) / 1000;
       // RunRecorder.step times a promise; a stream is timed here and recorded the same way.
       recorder.steps.push({ name: s.step, seconds, rows, unit: 'detected rows' });

@@ -2,6 +2,7 @@
 // its own caregiver SSN (area 7xx, never used by the bulk data) and its own agencies, so the
 // expected outcome of every scenario is known exactly. Ids depend only on the scenario, not on
 // the seed; dates and times are relative to asOf.
+import { trimSpaces } from '../trimming.js';
 import {
   DAY_MS,
   formatDate,
@@ -462,7 +463,7 @@ export function edgeData(asOf: string): EdgeData {
       });
       visitNo++;
     });
-    const ssn = (ssnOf(s.visits[0]!) ?? '').trim();
+    const ssn = trimSpaces(ssnOf(s.visits[0]!) ?? '');
     const expect = typeof s.expect === 'function' ? s.expect({ addressIds: (p) => addressIds.get(p) ?? [] }) : s.expect;
     scenarios.push({ name: s.name, expect, ssn, visitDate, visitIds });
   });

@@ -7,6 +7,7 @@
 import { existsSync, rmSync, renameSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { duckdbDialect } from '../detection/dialect/duckdb.js';
 import { duckdbText, type SqlScalar } from '../sqlText.js';
 import { bulkPlan, BULK_CLEANUP } from './bulk.js';
 import { edgeData, type EdgeScenario } from './edge-cases.js';
@@ -21,6 +22,9 @@ export const PLACEHOLDER_SSNS = ['000-00-0000', '999-99-9999'] as const;
 
 /** The lookback the summary's `changedVisits` counts with (LOOKBACK_HOURS default). */
 export const SUMMARY_LOOKBACK_HOURS = 36;
+
+/** SSNs trimmed as detection trims them (detection.md, "Trimming"). */
+const trim = duckdbDialect.trimSpaces;
 
 export interface GenerateOptions {
   profile: Profile;
@@ -144,7 +148,7 @@ export async function generateWarehouse(opts: GenerateOptions): Promise<Generate
     );
     const caregivers = await scalar(
       conn,
-      `SELECT count(DISTINCT trim("SSN")) FROM ${tableRef('DIMCAREGIVER')} WHERE trim("SSN") <> ''`,
+      `SELECT count(DISTINCT ${trim('"SSN"')}) FROM ${tableRef('DIMCAREGIVER')} WHERE ${trim('"SSN"')} <> ''`,
     );
     const providers = await scalar(conn, `SELECT count(DISTINCT "Provider Id") FROM ${tableRef('DIMPROVIDER')}`);
     await exec(conn, 'CHECKPOINT');
@@ -207,7 +211,7 @@ WITH sel AS (
   ORDER BY hv, vid
   LIMIT ${n}
 ), withv AS (
-  SELECT s.vid, s.hv, f."Visit Date" AS vdate, f."Provider Id" AS prov, trim(c."SSN") AS ssn,
+  SELECT s.vid, s.hv, f."Visit Date" AS vdate, f."Provider Id" AS prov, ${trim('c."SSN"')} AS ssn,
     f."Visit Start Time" IS NOT NULL AS started
   FROM sel s JOIN ${fact} f ON f."Visit Id" = s.vid
   LEFT JOIN (SELECT "Caregiver Id", min("SSN") AS "SSN" FROM ${cg} GROUP BY ALL) c ON c."Caregiver Id" = f."Caregiver Id"
@@ -216,7 +220,7 @@ WITH sel AS (
     arg_min(struct_pack(ss := f."Scheduled Start Time", se := f."Scheduled End Time", vs := f."Visit Start Time", ve := f."Visit End Time"),
             hash(${S}, 7002::BIGINT, f."Visit Id")) AS p
   FROM withv w
-  JOIN ${cg} c2 ON trim(c2."SSN") = w.ssn
+  JOIN ${cg} c2 ON ${trim('c2."SSN"')} = w.ssn
   JOIN ${fact} f ON f."Caregiver Id" = c2."Caregiver Id" AND f."Visit Date" = w.vdate AND f."Provider Id" <> w.prov
   WHERE w.ssn <> '' AND hash(${S}, 7003::BIGINT, w.vid) % 5 = 0
   GROUP BY w.vid

@@ -8,8 +8,11 @@ import { createDetectionRun, detectionParams, type DetectionContext } from '../d
 import type { DetectionParams, DetectionRun } from '../detection/types.js';
 import { errorMessage, LockHeldError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { ConflictSync } from '../sync/sync.js';
-import { readReferenceData, setInProgress, tryLock, unlock } from '../sync/reference.js';
+import { dryRunChangesPath, reportPath } from '../report/report.js';
+import { closeSync, merge, openSync, stage, type DryRun } from '../sync/index.js';
+import { setInProgress } from '../target/inProgress.js';
+import { tryLock, unlock } from '../target/lock.js';
+import { readReferenceData } from '../target/referenceData.js';
 import { openTarget, type Target } from '../target/postgres.js';
 import { openWarehouse, type WarehouseSession } from '../warehouse/warehouse.js';
 import { logSummary } from './summary.js';
@@ -28,11 +31,17 @@ export async function runConflictUpdate(ctx: ActionContext, deps: JobDependencie
   const { config, log, shutdown } = ctx;
   const schema = config.postgres.schema;
   log.info(`Target schema: ${schema}`);
+  if (config.dryRun) {
+    log.info(
+      `DRY RUN: every statement runs, then the transaction rolls back: nothing in ${schema} changes (rows, sequences, InProgressFlag); ` +
+        `the counts are what the run would have written, the rows in ${jobDryRun(ctx).changesPath}`,
+    );
+  }
   shutdown.throwIfStopped();
   const target = await openTarget(config.postgres, log);
   try {
     const client = await target.connect();
-    const unhook = shutdown.onStop(() => cancelPostgres(target, client, log));
+    const unhook = shutdown.onStop(() => target.cancel(client));
     try {
       await client.query(`SET application_name = 'conflict-updater ${JOB_NAME}'`);
       if (!(await tryLock(client, schema))) {
@@ -55,10 +64,19 @@ export async function runConflictUpdate(ctx: ActionContext, deps: JobDependencie
   return 'completed';
 }
 
+/** DRY_RUN: the changes file, DRY_RUN_CHANGES_PATH or next to this run's report. */
+export function jobDryRun(ctx: Pick<ActionContext, 'config' | 'startedAt'>): DryRun {
+  const { config } = ctx;
+  return { changesPath: dryRunChangesPath(config.dryRunChangesPath, reportPath(config.runReportPath, ctx.startedAt)) };
+}
+
 async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, deps: JobDependencies): Promise<void> {
   const { config, log, shutdown, recorder } = ctx;
   const schema = config.postgres.schema;
-  if ((await setInProgress(client, schema, 1)) === 0) log.warn(`${schema}.settings has no row: InProgressFlag not set`);
+  // A dry run leaves settings alone: InProgressFlag is neither set to 1 nor reset.
+  const dryRun = config.dryRun ? jobDryRun(ctx) : undefined;
+  if (dryRun) log.info(`Dry run: ${schema}.settings."InProgressFlag" left as it is`);
+  else if ((await setInProgress(client, schema, 1)) === 0) log.warn(`${schema}.settings has no row: InProgressFlag not set`);
   let wh: WarehouseSession | undefined;
   let unhookWh: (() => void) | undefined;
   let committed = false;
@@ -86,23 +104,19 @@ async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, 
     await run.prepare();
     shutdown.throwIfStopped();
 
-    const sync = new ConflictSync(client, {
+    const sync = await openSync(client, {
       schema,
       comprehensive: config.enableAsymmetricJoin,
       skipUnchanged: config.skipUnchangedRecords,
       enableInsert: config.enableInsert,
       enableStaleCleanup: config.enableStaleCleanup,
       failOnRejects: config.failOnRejects,
+      dryRun,
       recorder,
       log,
       shutdown,
     });
-    await sync.prepare();
-    if (config.enableStaleCleanup) {
-      if (config.enableAsymmetricJoin) await sync.loadAffectedGroups(run.affectedGroups());
-      await sync.loadScopeVisitIds(run.scopeVisitIds());
-    }
-    await sync.loadDetectedRows(run.detectedRows());
+    const staged = await stage(sync, run);
     // Detection is fully received: the warehouse session is no longer needed.
     unhookWh();
     unhookWh = undefined;
@@ -110,16 +124,20 @@ async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, 
     wh = undefined;
     shutdown.throwIfStopped();
 
-    await sync.apply();
-    committed = true;
-    await sync.dropTemp().catch(() => undefined);
-    await setInProgress(client, schema, 0);
+    await merge(sync, staged);
+    committed = !dryRun;
+    await closeSync(sync).catch(() => undefined);
+    if (dryRun) log.info('Dry run: the summary gives the counts the run would have written; nothing was written');
+    else await setInProgress(client, schema, 0);
     logSummary(log, recorder);
   } catch (err) {
     // After the commit only the bookkeeping is left: the run's changes are in, whatever follows.
     if (committed) log.warn(`The run's changes were committed before the ${shutdown.stopped ? 'stop' : 'failure'}`);
     else if (shutdown.stopped) log.warn('Stopped: the open transaction was rolled back, nothing was written');
-    await markFailed(target, client, schema, log);
+    if (dryRun) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      log.info(`Dry run: ${schema}.settings."InProgressFlag" left as it is`);
+    } else await markFailed(target, client, schema, log);
     throw err;
   } finally {
     unhookWh?.();
@@ -147,23 +165,5 @@ async function markFailed(target: Target, client: pg.Client, schema: string, log
     }
   } catch (err) {
     log.error(`could not set InProgressFlag = 2: ${errorMessage(err)}`);
-  }
-}
-
-/** Cancel the query `client` is running, from a separate connection; destroy the socket if that fails. */
-async function cancelPostgres(target: Target, client: pg.Client, log: Logger): Promise<void> {
-  const pid = (client as unknown as { processID?: number }).processID;
-  try {
-    if (pid === undefined) throw new Error('no backend pid');
-    const c = await target.connect();
-    try {
-      await c.query('SELECT pg_cancel_backend($1)', [pid]);
-      log.info(`PostgreSQL: running statement of backend ${pid} cancelled`);
-    } finally {
-      await c.end();
-    }
-  } catch (err) {
-    log.warn(`PostgreSQL cancel failed (${errorMessage(err)}): closing the connection`);
-    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   }
 }

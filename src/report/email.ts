@@ -6,6 +6,7 @@ import type { SendEmailCommand, SendEmailCommandOutput } from '@aws-sdk/client-s
 import { formatCount, formatDuration } from '../log.js';
 import { headline } from './metrics.js';
 import type { RunReport } from './report.js';
+import { orderedStatistics, statisticLabel } from './statistics.js';
 
 export interface StatusEmail {
   subject: string;
@@ -27,49 +28,6 @@ export function escapeHtml(v: unknown): string {
     .replace(/'/g, '&#39;');
 }
 
-const LABELS: Record<string, string> = {
-  changedVisits: 'Changed visits',
-  affectedGroups: 'Affected groups',
-  affectedSsns: 'Affected SSNs',
-  affectedDates: 'Affected dates',
-  candidateVisitsPartA: 'Candidate visits (Part A)',
-  candidateVisitsPartB: 'Candidate visits (Part B)',
-  detectedRows: 'Detected rows',
-  matched: 'Matched',
-  new: 'New',
-  inserted: 'Inserted',
-  dirty: 'Dirty',
-  updated: 'Updated',
-  updatedByFlag: 'Updated: by flag',
-  updatedByColumn: 'Updated: by business column',
-  reopened: 'Updated: re-opened',
-  skippedClean: 'Clean, skipped',
-  staleResolved: 'Stale resolved',
-  exclusionResolved: 'Resolved by exclusion',
-  rejected: 'Rejected (invalid)',
-  duplicateSourceRowsDropped: 'Duplicate source rows dropped',
-  unusableGpsValues: 'Unusable GPS values',
-  cvmRows: 'conflictvisitmaps rows',
-  candidatesPartA: 'Candidate visits (Part A)',
-  candidatesPartB: 'Candidate visits (Part B)',
-  detected: 'Detected rows received by the sync',
-  matchedRows: 'Matched conflictvisitmaps rows',
-  clean: 'Clean, skipped',
-  blockedByInServicePto: 'Blocked by InService/PTO rows',
-  conflictIdsRepaired: 'CONFLICTID repaired',
-  conflictIdsReused: 'CONFLICTID reused (visits)',
-  conflictIdsAllocated: 'CONFLICTID allocated (visits)',
-  parentsCreated: 'conflicts rows created',
-  scopeVisitIds: 'Scope visit ids',
-};
-
-/** `changedVisits` → `Changed visits` unless the label is known. */
-export function statLabel(name: string): string {
-  if (LABELS[name]) return LABELS[name];
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_.]+/g, ' ').trim();
-  return words.charAt(0).toUpperCase() + words.slice(1).toLowerCase();
-}
-
 function fmtNumber(n: number): string {
   return Number.isInteger(n) ? formatCount(n) : n.toLocaleString('en-US', { maximumFractionDigits: 3 });
 }
@@ -81,7 +39,7 @@ function oneLine(s: string, max: number): string {
 }
 
 export function emailSubject(r: RunReport): string {
-  const prefix = `[conflict-updater ${r.environment}]`;
+  const prefix = `[conflict-updater ${r.environment}${r.dryRun ? ' DRY RUN' : ''}]`;
   const h = headline(r);
   let body: string;
   if (r.status === 'completed') {
@@ -153,17 +111,17 @@ function sections(r: RunReport, reportPath: string | undefined): Section[] {
       head: ['Table', 'Before', 'After', 'Change'],
       numeric: [1, 2, 3],
       rows: pairs.map(([name, b, a]) => ({
-        cells: [statLabel(name), fmtNumber(b), fmtNumber(a), `${a - b >= 0 ? '+' : ''}${fmtNumber(a - b)}`],
+        cells: [statisticLabel(name), fmtNumber(b), fmtNumber(a), `${a - b >= 0 ? '+' : ''}${fmtNumber(a - b)}`],
       })),
     });
   }
-  const stats = Object.entries(r.statistics).filter(([k]) => !used.has(k));
+  const stats = orderedStatistics(r.statistics).filter(([k]) => !used.has(k));
   if (stats.length) {
     out.push({
       title: 'Statistics',
       head: ['Statistic', 'Value'],
       numeric: [1],
-      rows: stats.map(([k, v]) => ({ cells: [statLabel(k), fmtNumber(v)], alert: k === 'rejected' && v > 0 })),
+      rows: stats.map(([k, v]) => ({ cells: [statisticLabel(k), fmtNumber(v)], alert: k === 'rejected' && v > 0 })),
     });
   }
   if (r.steps.length) {

@@ -3,6 +3,7 @@
 // dimension Environment; the infra alarm watches RunFailed).
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
 import type { RunReport } from './report.js';
+import type { StatisticName } from './statistics.js';
 
 export const METRIC_NAMESPACE = 'ConflictUpdater';
 
@@ -20,16 +21,18 @@ export interface Headline {
 export function headline(report: Pick<RunReport, 'statistics' | 'rejects'>): Headline {
   const s = report.statistics;
   const num = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-  const resolved =
-    s.resolved !== undefined ? num(s.resolved) : num(s.staleResolved) + num(s.exclusionResolved);
-  const rejected = s.rejected !== undefined ? num(s.rejected) : report.rejects.reduce((a, r) => a + num(r.count), 0);
+  const stat = (name: StatisticName) => num(s[name]);
+  // `resolved`: one total, when a report carries it (docs/run-report.md).
+  const resolved = s.resolved !== undefined ? num(s.resolved) : stat('staleResolved') + stat('exclusionResolved');
+  const rejected = s.rejected !== undefined ? stat('rejected') : report.rejects.reduce((a, r) => a + num(r.count), 0);
+  const written: StatisticName[] = ['inserted', 'updated', 'staleResolved', 'exclusionResolved'];
   return {
-    detected: num(s.detectedRows ?? s.detected),
-    inserted: num(s.inserted),
-    updated: num(s.updated),
+    detected: s.detectedRows !== undefined ? stat('detectedRows') : stat('detected'),
+    inserted: stat('inserted'),
+    updated: stat('updated'),
     resolved,
     rejected,
-    hasSync: ['inserted', 'updated', 'resolved', 'staleResolved', 'exclusionResolved'].some((k) => s[k] !== undefined),
+    hasSync: s.resolved !== undefined || written.some((k) => s[k] !== undefined),
   };
 }
 
@@ -44,15 +47,21 @@ export const METRICS = [
   { Name: 'RunSkipped', Unit: 'Count' },
 ] as const;
 
-/** The EMF object of a run: metrics as top-level members, Environment the one dimension. */
+/**
+ * The EMF object of a run: metrics as top-level members, Environment the one dimension. A dry run
+ * publishes under Environment and Mode=dry-run: its counts and outcome stay out of the metrics
+ * (and the alarms) of the runs that write.
+ */
 export function buildEmf(report: RunReport): Record<string, unknown> {
   const h = headline(report);
+  const dimensions = report.dryRun ? ['Environment', 'Mode'] : ['Environment'];
   return {
     _aws: {
       Timestamp: Date.parse(report.finishedAt),
-      CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [['Environment']], Metrics: METRICS.map((m) => ({ ...m })) }],
+      CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [dimensions], Metrics: METRICS.map((m) => ({ ...m })) }],
     },
     Environment: report.environment,
+    ...(report.dryRun ? { Mode: 'dry-run' } : {}),
     Outcome: report.status,
     RunId: report.runId,
     ExitCode: report.exitCode,

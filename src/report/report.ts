@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ActionResult, RunEnd } from './finish.js';
-import type { RejectRecord, StepRecord } from '../run/recorder.js';
+import type { DryRunChanges, RejectRecord, StepRecord } from '../run/recorder.js';
+import type { RunStatistics } from './statistics.js';
 
 /** Bumped when a field changes meaning or disappears; new fields do not bump it. */
 export const REPORT_VERSION = 1;
@@ -26,8 +27,13 @@ export interface RunReport {
   /** The effective configuration as logged by validate_config, secrets masked; null when it did not load. */
   parameters: Record<string, string> | null;
   steps: Array<{ name: string; seconds: number; rows?: number; unit?: string; parts?: Array<{ name: string; seconds: number; rows: number; unit: string }> }>;
+  /** Name → number: the RunStatistics recorded (report/statistics.ts); readers accept other names too. */
   statistics: Record<string, number>;
   rejects: Array<{ reason: string; count: number; examples: Array<Record<string, unknown>> }>;
+  /** DRY_RUN: the run rolled back; its statistics are what it would have written (always written; absent in older reports). */
+  dryRun?: boolean;
+  /** A dry run's changes file and its number of lines, once written; else null. */
+  dryRunChanges?: { path: string; lines: number } | null;
 }
 
 export interface ReportInput {
@@ -39,8 +45,11 @@ export interface ReportInput {
   end: RunEnd;
   parameters: ReadonlyArray<readonly [string, string]> | null;
   steps: readonly StepRecord[];
-  stats: Readonly<Record<string, number>>;
+  stats: Readonly<Partial<RunStatistics>>;
   rejects: readonly RejectRecord[];
+  /** DRY_RUN (default false). */
+  dryRun?: boolean;
+  dryRunChanges?: DryRunChanges;
   /** Secret values that must not appear anywhere in the report (replaced by ***). */
   secrets?: readonly string[];
 }
@@ -79,7 +88,7 @@ export function redactDeep<T>(v: T, secrets: readonly string[]): T {
 export function buildRunReport(input: ReportInput): RunReport {
   const { end } = input;
   const statistics: Record<string, number> = {};
-  for (const [k, v] of Object.entries(input.stats)) statistics[k] = Number.isFinite(v) ? v : 0;
+  for (const [k, v] of Object.entries(input.stats)) if (v !== undefined) statistics[k] = Number.isFinite(v) ? v : 0;
   const report: RunReport = {
     reportVersion: REPORT_VERSION,
     runId: input.runId,
@@ -111,6 +120,8 @@ export function buildRunReport(input: ReportInput): RunReport {
       count: r.count,
       examples: r.examples.map((e) => plain(e) as Record<string, unknown>),
     })),
+    dryRun: input.dryRun ?? false,
+    dryRunChanges: input.dryRunChanges ? { ...input.dryRunChanges } : null,
   };
   return redactDeep(report, input.secrets ?? []);
 }
@@ -123,6 +134,11 @@ export function reportTimestamp(d: Date): string {
 /** RUN_REPORT_PATH, else `data/reports/<run start>.json` (relative to the working directory). */
 export function reportPath(configured: string | undefined, startedAt: Date): string {
   return configured ?? join('data', 'reports', `${reportTimestamp(startedAt)}.json`);
+}
+
+/** DRY_RUN_CHANGES_PATH, else next to the run report: `<report>.json` → `<report>.changes.csv`. */
+export function dryRunChangesPath(configured: string | undefined, report: string): string {
+  return configured ?? `${report.replace(/\.json$/i, '')}.changes.csv`;
 }
 
 /** Write atomically: a temporary file in the same directory, then a rename over the target. */

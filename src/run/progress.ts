@@ -109,3 +109,18 @@ export function startProgress(log: Logger, label: string, total?: number, opts: 
     },
   };
 }
+
+/** Run `fn` with a progress of its own, done when `fn` settles. */
+export async function withProgress<T>(
+  log: Logger,
+  label: string,
+  fn: (progress: Progress) => Promise<T>,
+  opts: ProgressOptions & { total?: number } = {},
+): Promise<T> {
+  const p = startProgress(log, label, opts.total, opts);
+  try {
+    return await fn(p);
+  } finally {
+    p.done();
+  }
+}

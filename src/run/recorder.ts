@@ -2,6 +2,7 @@
 // Steps log their start and end (`Step 1 (delta_keys): 5.0s, 12,517,521 groups`).
 import { ConfigError, LockHeldError, StepError, StoppedError } from '../errors.js';
 import { formatCount, formatDuration, type Logger } from '../log.js';
+import type { RunStatistics, StatisticName } from '../report/statistics.js';
 
 export interface StepRecord {
   /** `Step 1 (delta_keys)`, `Sync: update`… */
@@ -24,15 +25,23 @@ export interface StepPart {
 export interface RejectRecord {
   reason: string;
   count: number;
-  /** The first rejected rows' keys, for the log and the report. */
-  examples: Array<{ VisitID: unknown; ConVisitID: unknown; column?: string; value?: string }>;
+  /** The first rejected rows' keys and column, never a value (operations.md, "Security"). */
+  examples: Array<{ VisitID: unknown; ConVisitID: unknown; column?: string }>;
+}
+
+/** What a dry run listed: its changes file and the file's number of lines (without the header). */
+export interface DryRunChanges {
+  readonly path: string;
+  readonly lines: number;
 }
 
 export class RunRecorder {
   readonly steps: StepRecord[] = [];
-  /** Named counts (changedVisits, affectedGroups, detected, inserted, …). */
-  readonly stats: Record<string, number> = {};
+  /** The statistics recorded so far (report/statistics.ts); a statistic not recorded is absent. */
+  readonly stats: Partial<RunStatistics> = {};
   readonly rejects: RejectRecord[] = [];
+  /** A dry run's changes file, once written (operations.md, "Dry run"). */
+  dryRunChanges: DryRunChanges | undefined;
 
   constructor(private readonly log: Logger) {}
 
@@ -65,12 +74,20 @@ export class RunRecorder {
     return result;
   }
 
-  set(name: string, value: number): void {
+  set(name: StatisticName, value: number): void {
     this.stats[name] = value;
   }
 
-  add(name: string, value: number): void {
+  add(name: StatisticName, value: number): void {
     this.stats[name] = (this.stats[name] ?? 0) + value;
+  }
+
+  /** Set several statistics at once (a step's results). */
+  record(values: Partial<RunStatistics>): void {
+    for (const name of Object.keys(values) as StatisticName[]) {
+      const v = values[name];
+      if (v !== undefined) this.stats[name] = v;
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 // The column sets of sync.md, derived from DETECTED_COLUMNS, and the SQL that checks one staged
 // text value against its column's PostgreSQL type ("Invalid rows").
 import { DETECTED_COLUMNS, type DetectedColumn } from '../schema/columns.js';
-import { quoteIdent } from '../target/postgres.js';
+import { postgresText, UUID_PATTERN } from '../sqlText.js';
 
 export const DETECTED_NAMES: readonly string[] = DETECTED_COLUMNS.map((c) => c.name);
 
@@ -46,7 +46,7 @@ export const INSERVICE_PTO_COLUMNS = [
 
 /** `alias` is not an InService/PTO row (the predicate of the partial (SSN, VisitDate) index). */
 export function notInServicePto(alias: string): string {
-  return INSERVICE_PTO_COLUMNS.map((c) => `${alias}.${quoteIdent(c)} IS NULL`).join(' AND ');
+  return INSERVICE_PTO_COLUMNS.map((c) => `${alias}.${postgresText.ident(c)} IS NULL`).join(' AND ');
 }
 
 /** Open rows: `U`, `N` or NULL. */
@@ -54,9 +54,13 @@ export function isOpen(alias: string): string {
   return `(${alias}."StatusFlag" IN ('U', 'N') OR ${alias}."StatusFlag" IS NULL)`;
 }
 
+/** What resolution may touch: open, not InService/PTO, CONFLICTID set (sync.md, "Stale resolution"). */
+export function resolvable(alias: string): string {
+  return `${isOpen(alias)} AND ${notInServicePto(alias)} AND ${alias}."CONFLICTID" IS NOT NULL`;
+}
+
 // ---- validation of staged text values --------------------------------------------------------
 
-const UUID_RE = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const INTEGER_RE = '^\\s*[+-]?[0-9]+\\s*$';
 const DECIMAL_RE = '^\\s*[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?\\s*$';
 const DATE_RE = '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$';
@@ -75,9 +79,7 @@ export interface Check {
   readonly reason: string;
 }
 
-function lit(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
+const lit = postgresText.str;
 
 /**
  * The checks of one column, in order: the first that holds names the reason. `v` is the staged
@@ -90,7 +92,7 @@ export function columnChecks(col: DetectedColumn, v: string, inputIsValid: boole
   if (varchar) return [{ invalid: `char_length(${v}) > ${varchar[1]}`, reason: `longer than ${varchar[1]} characters` }];
   switch (t) {
     case 'uuid':
-      return [{ invalid: `${v} !~ ${lit(UUID_RE)}`, reason: 'not a UUID' }];
+      return [{ invalid: `${v} !~ ${lit(UUID_PATTERN)}`, reason: 'not a UUID' }];
     case 'int8':
       return [
         { invalid: `${v} !~ ${lit(INTEGER_RE)}`, reason: 'not a whole number' },

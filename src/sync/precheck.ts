@@ -4,12 +4,12 @@
 // that fail it (normally none): the checks cost microseconds per value in PostgreSQL, V8's regular
 // expressions a few dozen nanoseconds. A row that fails here is not invalid, only not vouched for.
 import type { DetectedColumn } from '../schema/columns.js';
+import { UUID_RE } from '../sqlText.js';
 import type { WarehouseValue } from '../warehouse/warehouse.js';
 
 /** True when the value certainly passes every SQL check of its column (NULL passes). */
 export type Precheck = (v: WarehouseValue | undefined) => boolean;
 
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** Whole numbers short enough to be in range whatever the sign. */
 const INT: Record<string, RegExp> = { int2: /^-?[0-9]{1,4}$/, int4: /^-?[0-9]{1,9}$/, int8: /^-?[0-9]{1,18}$/ };
 /** Plain decimals whose magnitude is within real's range (|x| < 1e20, and ≥ 1e-20 unless zero). */
@@ -44,7 +44,7 @@ export function precheck(col: DetectedColumn): Precheck {
   }
   switch (t) {
     case 'uuid':
-      return (v) => v === null || v === undefined || (typeof v === 'string' && v.length === 36 && UUID.test(v));
+      return (v) => v === null || v === undefined || (typeof v === 'string' && v.length === 36 && UUID_RE.test(v));
     case 'int2':
     case 'int4':
     case 'int8': {

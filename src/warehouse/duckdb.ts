@@ -13,6 +13,7 @@ import {
 import type { DuckDbConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { duckdbText } from '../sqlText.js';
+import { onlyRow } from './resultRow.js';
 import { textBatch } from './textBatch.js';
 import type { OpenWarehouseOptions, SqlParam, WarehouseRow, WarehouseSession, WarehouseValue } from './warehouse.js';
 
@@ -97,8 +98,8 @@ export class DuckDbSession implements WarehouseSession {
   }
 
   async version(): Promise<string> {
-    const r = await this.run(() => this.conn.runAndReadAll('SELECT version() AS v'));
-    return `DuckDB ${String(r.getRowObjectsJson()[0].v)}`;
+    const r = await this.run(() => this.conn.runAndReadAll('SELECT version() AS "v"'));
+    return `DuckDB ${String(onlyRow('DuckDB version', r.getRowObjectsJson() as Array<Record<string, WarehouseValue>>)('v'))}`;
   }
 
   async execute(sql: string, params: readonly SqlParam[] = []): Promise<number | undefined> {
@@ -238,6 +239,10 @@ export async function openDuckDb(config: DuckDbConfig, opts: OpenWarehouseOption
   const conn = await instance.connect();
   try {
     await conn.run(`ATTACH ${duckdbText.str(config.path)} AS ${duckdbText.ident(config.database)} (READ_ONLY)`);
+    // The session settings the SQL depends on (detection.md, "Session settings"): the zone when
+    // set. The rest are this fresh in-memory instance's own defaults, with no account or user layer
+    // to change them, and the SQL does not lean on them (sort orders say NULLS LAST, trims name the
+    // space, no integer division).
     if (opts.timezone) await conn.run(`SET TimeZone = ${duckdbText.str(opts.timezone)}`);
   } catch (err) {
     conn.closeSync();

@@ -3,7 +3,7 @@
 //
 //  - Login: key-pair (JWT, authenticator SNOWFLAKE_JWT) with the normalised PKCS#8 PEM; role,
 //    warehouse, database and schema from the configuration; QUERY_TAG naming the job and run;
-//    the session's TIMEZONE set to the run's zone when one is configured (ALTER SESSION).
+//    then the session settings the SQL depends on pinned (sessionSettings(), ALTER SESSION).
 //  - One connection, statements serialised in call order. A streamed result holds the session
 //    only while its statement runs: its rows come from result chunks, read as the consumer asks
 //    (back-pressure through statement.streamRows()), so the next statement may start meanwhile.
@@ -20,6 +20,7 @@ import type { SnowflakeConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { snowflakeText } from '../sqlText.js';
+import { onlyRow } from './resultRow.js';
 import { firstLine, SnowflakeError, toSnowflakeError, type SnowflakeErrorContext } from './snowflakeErrors.js';
 import type { OpenWarehouseOptions, SqlParam, WarehouseRow, WarehouseSession, WarehouseValue } from './warehouse.js';
 
@@ -46,6 +47,44 @@ const MAX_BINDS_PER_INSERT = 16_384;
 const ARRAY_BINDING_THRESHOLD = 1_000_000;
 /** How long close() and cancel() wait for Snowflake before giving up (SIGTERM: exit within 20 s). */
 const GOODBYE_TIMEOUT_MS = 5_000;
+
+// ------------------------------------------------------------------------------------------
+// the session settings
+
+/** A Snowflake session parameter and the value the job pins it to. */
+export interface SessionSetting {
+  readonly name: string;
+  readonly value: string | boolean;
+}
+
+/**
+ * The session settings the job's SQL depends on, pinned at the start of every session so an
+ * account or user default cannot change a result (detection.md, "Session settings"):
+ *  - QUOTED_IDENTIFIERS_IGNORE_CASE = FALSE: the quoted mixed-case source columns resolve, and
+ *    result aliases come back as written (TRUE upper-cases both);
+ *  - TIMESTAMP_INPUT_FORMAT and DATE_INPUT_FORMAT = 'AUTO': the ISO literals of T, the windows
+ *    and AS_OF read as ISO;
+ *  - TIMESTAMP_TYPE_MAPPING = 'TIMESTAMP_NTZ': a plain TIMESTAMP is naive, as the source columns;
+ *  - TIMEZONE, when configured (unset: the session keeps the account's zone, detection.md).
+ * The query tag is the other pinned setting: sent at login as a session parameter and repeated on
+ * every statement (SnowflakeSession.run).
+ */
+export function sessionSettings(timezone: string | undefined): readonly SessionSetting[] {
+  const settings: SessionSetting[] = [
+    { name: 'QUOTED_IDENTIFIERS_IGNORE_CASE', value: false },
+    { name: 'TIMESTAMP_INPUT_FORMAT', value: 'AUTO' },
+    { name: 'DATE_INPUT_FORMAT', value: 'AUTO' },
+    { name: 'TIMESTAMP_TYPE_MAPPING', value: 'TIMESTAMP_NTZ' },
+  ];
+  if (timezone) settings.push({ name: 'TIMEZONE', value: timezone });
+  return settings;
+}
+
+/** `ALTER SESSION SET name = value` (one setting per statement, so a refusal names its setting). */
+export function alterSession(setting: SessionSetting): string {
+  const value = typeof setting.value === 'boolean' ? (setting.value ? 'TRUE' : 'FALSE') : snowflakeText.str(setting.value);
+  return `ALTER SESSION SET ${setting.name} = ${value}`;
+}
 
 // ------------------------------------------------------------------------------------------
 // the driver module, loaded once and configured quietly
@@ -300,7 +339,7 @@ class SnowflakeSession implements WarehouseSession {
 
   async version(): Promise<string> {
     const rows = await this.query('SELECT CURRENT_VERSION() AS "version"');
-    return String(rows[0]?.version ?? '');
+    return String(onlyRow('Snowflake version', rows)('version'));
   }
 
   async execute(sql: string, params: readonly SqlParam[] = []): Promise<number | undefined> {
@@ -575,13 +614,13 @@ export async function openSnowflakeSession(
   );
 
   const session = new SnowflakeSession(connection, ctx, opts.log, queryTag);
-  if (opts.timezone) {
+  for (const setting of sessionSettings(opts.timezone)) {
     try {
-      await session.execute(`ALTER SESSION SET TIMEZONE = ${snowflakeText.str(opts.timezone)}`);
+      await session.execute(alterSession(setting));
     } catch (err) {
       await session.close();
       throw err instanceof SnowflakeError
-        ? new SnowflakeError(`TIMEZONE "${opts.timezone}": ${err.message}`, err.kind, err.code, err.sqlState, err.queryId)
+        ? new SnowflakeError(`${setting.name} "${String(setting.value)}": ${err.message}`, err.kind, err.code, err.sqlState, err.queryId)
         : err;
     }
   }

@@ -1,19 +1,15 @@
 // operations.md, "Actions": test_connections connects to both databases and reports the tables.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { runCli } from '../helpers/cli.js';
 import { dropSchema, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'cu-tc-'));
+const dir = tempDir('cu-tc-');
 const schema = uniqueSchema('tc');
-after(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await dropSchema(schema);
-});
+after(() => dropSchema(schema));
 
 async function warehouseFile(): Promise<string> {
   const path = join(dir, 'wh.duckdb');

@@ -52,11 +52,12 @@ describe('defaults (operations.md table)', () => {
     assert.equal(c.email, undefined);
     assert.equal(c.awsRegion, 'us-east-1');
   });
-  test('an external PostgreSQL defaults to port 5432 and sslmode prefer', () => {
+  test('an external PostgreSQL defaults to port 5432 and sslmode verify-full (operations.md, "Security")', () => {
     const e = loadConfig({ POSTGRES_HOST: 'db.internal', POSTGRES_USER: 'job', POSTGRES_PASSWORD: 'pw' });
     assert.equal(e.postgres.kind, 'external');
     assert.equal(e.postgres.port, 5432);
-    assert.equal(e.postgres.sslmode, 'prefer');
+    assert.equal(e.postgres.sslmode, 'verify-full');
+    assert.equal(e.postgres.sslRootCert, undefined);
   });
 });
 

@@ -3,14 +3,15 @@
 // readable file holding any of these; PKCS#8, encrypted PKCS#8 (with the passphrase) and PKCS#1 RSA.
 // Anything else: a configuration error that says which of these it is not. Never log a secret."
 
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { normalisePrivateKey, PrivateKeyError, type NormalisedPrivateKey } from '../../src/config/privateKey.js';
+import { assertNoSecret, keyBody } from '../helpers/secrets.js';
+import { tempDir } from '../helpers/tmp.js';
 
 // ---- fixtures: one RSA key pair per file, in every form --------------------------------------
 
@@ -53,10 +54,9 @@ const pkcs1Body = bodyOf(pkcs1Pem);
 const encPkcs8Body = bodyOf(encPkcs8Pem);
 
 /** Every secret a message must not leak: the bodies of every form, and the passphrase. */
-const SECRETS = [pkcs8Body, pkcs1Body, encPkcs8Body, bodyOf(encPkcs1Pem)].map((b) => b.replace(/\s+/g, ''));
+const SECRETS = [pkcs8Pem, pkcs1Pem, encPkcs8Pem, encPkcs1Pem].map(keyBody);
 
-const dir = mkdtempSync(join(tmpdir(), 'privateKey-test-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('privateKey-test-');
 function file(name: string, content: string | Buffer): string {
   const path = join(dir, name);
   writeFileSync(path, content);
@@ -103,20 +103,10 @@ function assertRejected(raw: string, fragment: RegExp, passphrase?: string, extr
   const message = caught.message;
   assert.ok(message.startsWith('SNOWFLAKE_PRIVATE_KEY '), message);
   assert.match(message, fragment);
-  assertNoSecret(message, [...SECRETS, ...extraSecrets]);
+  assertNoSecret(message, [...SECRETS, ...extraSecrets], 'a private key');
   assert.ok(!message.includes(PASSPHRASE), 'the message holds the passphrase');
   if (passphrase) assert.ok(!message.includes(passphrase), 'the message holds the passphrase');
   return message;
-}
-
-/** No 12-character run of any secret appears in the message. */
-function assertNoSecret(message: string, secrets: string[]): void {
-  for (const secret of secrets) {
-    for (let i = 0; i + 12 <= secret.length; i++) {
-      const run = secret.slice(i, i + 12);
-      assert.ok(!message.includes(run), `the message holds part of a secret: ${message}`);
-    }
-  }
 }
 
 // ---- accepted forms -----------------------------------------------------------------------------

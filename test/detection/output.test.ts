@@ -4,23 +4,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DETECTED_COLUMNS } from '../../src/schema/columns.js';
-import { address, caregiver, detect, pair, patient, provider, uid, UNCHANGED, type Row, type VisitSpec } from './warehouse.js';
+import { address, caregiver, detect, pair, patient, provider, uid, UNCHANGED, visitAt as at, type Row } from './warehouse.js';
 
 const A = (n: number) => uid('a', n);
 const V = (n: number) => uid('v', n);
 const CG = uid('c', 1);
 const PAYER = uid('b', 1);
 const CONTRACT = uid('k', 1);
-
-const at = (n: number, prov: number, more: Partial<VisitSpec> = {}): VisitSpec => ({
-  id: V(n),
-  caregiver: CG,
-  provider: A(prov),
-  date: '2026-02-14',
-  sch: ['09:00', '10:00'],
-  visit: ['09:00', '10:00'],
-  ...more,
-});
 const payer = (id: string, name: string | null, more: Row = {}): Row => ({ 'Payer Id': id, 'Payer Name': name, 'Payer State': 'NY', 'Is Active': true, 'Is Demo': false, ...more });
 
 describe('duplicates from dimension fan-out (detection.md, Step 2)', () => {

@@ -1,19 +1,18 @@
 // Small DuckDB warehouse files for detection tests: the BI tables of warehouse-columns.tsv
 // (WAREHOUSE_COLUMNS), filled from compact descriptions, then a detection run over them with
 // the real session (openDuckDb) and the real run (createDetectionRun).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { parseAsOf } from '../../src/config/config.js';
 import { createDetectionRun } from '../../src/detection/detection.js';
 import type { DetectionParams, MphBand } from '../../src/detection/types.js';
-import { createLogger } from '../../src/log.js';
 import { RunRecorder, type StepRecord } from '../../src/run/recorder.js';
 import { duckdbText } from '../../src/sqlText.js';
 import { DETECTED_COLUMNS, WAREHOUSE_COLUMNS } from '../../src/schema/columns.js';
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { WarehouseRow, WarehouseValue } from '../../src/warehouse/warehouse.js';
+import { silentLog } from '../helpers/log.js';
+import { tempDir as newTempDir } from '../helpers/tmp.js';
 
 export type Row = Record<string, unknown>;
 
@@ -72,6 +71,11 @@ export const TODAY = '2026-02-14';
 /** A changed timestamp (inside the 36-hour lookback of T) and an unchanged one. */
 export const CHANGED = '2026-02-14 06:00:00';
 export const UNCHANGED = '2026-01-01 06:00:00';
+
+/** Visit `n` of caregiver 1 at agency `prov` on TODAY, scheduled and visited 09:00–10:00, changed. */
+export function visitAt(n: number, prov: number, more: Partial<VisitSpec> = {}): VisitSpec {
+  return { id: uid('v', n), caregiver: uid('c', 1), provider: uid('a', prov), date: TODAY, sch: ['09:00', '10:00'], visit: ['09:00', '10:00'], ...more };
+}
 
 function time(date: string, t: string | null | undefined): string | null {
   if (t === null || t === undefined) return null;
@@ -298,12 +302,7 @@ export interface DetectResult {
 let tmp: string | undefined;
 /** A temp dir for this test process, removed at exit. */
 export function tempDir(): string {
-  if (!tmp) {
-    tmp = mkdtempSync(join(tmpdir(), 'cu-detect-'));
-    const dir = tmp;
-    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return tmp;
+  return (tmp ??= newTempDir('cu-detect-'));
 }
 
 /** Builds the warehouse, runs a whole detection over it and collects every stream. */
@@ -317,7 +316,7 @@ export async function detect(
 }
 
 export async function detectFile(path: string, over: ParamsOver = {}, opts: { timezone?: string } = { timezone: 'UTC' }): Promise<DetectResult> {
-  const log = createLogger({ level: 'ERROR', out: { write: () => true } as unknown as NodeJS.WritableStream });
+  const log = silentLog();
   const session = await openDuckDb({ kind: 'duckdb', path, database: 'ANALYTICS', schema: 'BI' }, { timezone: opts.timezone, log });
   try {
     const recorder = new RunRecorder(log);
@@ -350,18 +349,11 @@ export function pair(v1: string, v2: string): string {
   return `${v1.toLowerCase()}>${v2.toLowerCase()}`;
 }
 
+/** The seven rule flags (detection.md, Step 3), in rule order 1–7, as detected-columns.tsv lists them. */
+export const RULE_FLAGS: readonly string[] = DETECTED_COLUMNS.filter((c) => /^rule \d$/.test(c.from)).map((c) => c.name);
+
 /** The seven rule flags of a row, as a string like `NNNNYNN`. */
 export function flags(r: Record<string, WarehouseValue> | undefined): string | undefined {
   if (!r) return undefined;
-  return [
-    'SameSchTimeFlag',
-    'SameVisitTimeFlag',
-    'SchAndVisitTimeSameFlag',
-    'SchOverAnotherSchTimeFlag',
-    'VisitTimeOverAnotherVisitTimeFlag',
-    'SchTimeOverVisitTimeFlag',
-    'DistanceFlag',
-  ]
-    .map((f) => r[f])
-    .join('');
+  return RULE_FLAGS.map((f) => r[f]).join('');
 }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import {
   edgeScenarios,
@@ -13,6 +12,7 @@ import {
   type GenerateSummary,
 } from '../../src/generate/generate.js';
 import { WAREHOUSE_COLUMNS } from '../../src/schema/columns.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const AS_OF = '2026-02-15 06:30:00';
 const T = `TIMESTAMP '${AS_OF}'`;
@@ -73,12 +73,11 @@ describe('generateWarehouse (small profile)', () => {
   let summary: GenerateSummary;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gen-test-'));
+    dir = tempDir('gen-test-');
     path = join(dir, 'warehouse.duckdb');
     writeFileSync(path, 'not a database: the generator overwrites it');
     summary = await generateWarehouse({ profile: 'small', seed: 7, out: path, asOf: AS_OF });
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('writes only the target file (temporary file renamed, nothing left over)', () => {
     assert.deepEqual(readdirSync(dir).sort(), ['warehouse.duckdb']);
@@ -329,9 +328,8 @@ describe('generateWarehouse (small profile)', () => {
 describe('determinism', () => {
   let dir: string;
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'gen-det-'));
+    dir = tempDir('gen-det-');
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the same seed and asOf give identical tables; another seed differs', async () => {
     const a = join(dir, 'a.duckdb');
@@ -363,11 +361,10 @@ describe('mutateWarehouse', () => {
   const T2 = `TIMESTAMP '${AS_OF_2}'`;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gen-mut-'));
+    dir = tempDir('gen-mut-');
     base = join(dir, 'base.duckdb');
     await generateWarehouse({ profile: 'small', seed: 5, out: base, asOf: AS_OF });
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('changes the stated number of visits, with update timestamps inside the lookback', async () => {
     const path = join(dir, 'm1.duckdb');

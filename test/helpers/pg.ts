@@ -40,6 +40,7 @@ export function testPostgresConfig(schema: string): PostgresConfig {
     database: e.POSTGRES_DATABASE as string,
     schema,
     sslmode: 'disable',
+    sslRootCert: undefined,
     dataDir: 'unused',
   };
 }

@@ -21,7 +21,9 @@
 //
 // Statements are answered by handlers the test registers (`on(match, reply)`); without one, DDL,
 // DML, ALTER SESSION and SELECT CURRENT_VERSION() get Snowflake-like defaults and any other
-// SELECT is a compilation error, so an unexpected statement shows up.
+// SELECT is a compilation error, so an unexpected statement shows up. ALTER SESSION sets the
+// session's parameters (sessionParameters()); with QUOTED_IDENTIFIERS_IGNORE_CASE = TRUE (an
+// account default, `accountParameters`) result column names come back upper-case, as Snowflake's.
 import { createHash, createPublicKey, randomBytes, randomUUID, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -151,6 +153,8 @@ export interface StandInOptions {
   version?: string;
   /** The account's default TIMEZONE (Snowflake's default is America/Los_Angeles). */
   defaultTimezone?: string;
+  /** Other account defaults of session parameters (QUOTED_IDENTIFIERS_IGNORE_CASE: true…). */
+  accountParameters?: Record<string, string | number | boolean>;
   /** HTTP status for a login to an account the stand-in does not know. */
   unknownAccountStatus?: 403 | 404;
 }
@@ -423,6 +427,7 @@ export class SnowflakeStandIn {
         CLIENT_STAGE_ARRAY_BINDING_THRESHOLD: 65_280,
         CLIENT_RESULT_CHUNK_SIZE: 160,
         QUERY_CONTEXT_CACHE_SIZE: 5,
+        ...this.options.accountParameters,
       },
       database: query.databaseName,
       schema: query.schemaName,
@@ -570,11 +575,15 @@ export class SnowflakeStandIn {
       const alias = /\bAS\s+"([^"]+)"/i.exec(s)?.[1] ?? /\bAS\s+(\w+)/i.exec(s)?.[1]?.toUpperCase() ?? 'CURRENT_VERSION()';
       return { columns: [col(alias, 'text')], rows: [[this.options.version ?? '9.99.0']] };
     }
-    const alter = /^ALTER\s+SESSION\s+SET\s+(\w+)\s*=\s*'((?:[^']|'')*)'\s*;?$/i.exec(s);
+    const alter = /^ALTER\s+SESSION\s+SET\s+(\w+)\s*=\s*(?:'((?:[^']|'')*)'|(TRUE|FALSE|-?\d+))\s*;?$/i.exec(s);
     if (alter) {
       const name = alter[1].toUpperCase();
-      const value = alter[2].replace(/''/g, "'");
-      if (name === 'TIMEZONE' && !isZone(value)) {
+      const bare = alter[3]?.toUpperCase();
+      let value: string | number | boolean;
+      if (alter[2] !== undefined) value = alter[2].replace(/''/g, "'");
+      else if (bare === 'TRUE' || bare === 'FALSE') value = bare === 'TRUE';
+      else value = Number(bare);
+      if (name === 'TIMEZONE' && !isZone(String(value))) {
         return { error: { code: '002037', message: `SQL compilation error:\ninvalid value [${value}] for parameter 'TIMEZONE'`, sqlState: '42601' } };
       }
       session.parameters[name] = value;
@@ -618,9 +627,13 @@ export class SnowflakeStandIn {
     }
     // (DDL and ALTER SESSION have their own type ids in Snowflake; the driver only tells DML apart.)
     const statementTypeId = TYPE_SELECT;
+    // QUOTED_IDENTIFIERS_IGNORE_CASE = TRUE: Snowflake resolves quoted names upper-case, result
+    // aliases included.
+    const ignoreCase = session.parameters.QUOTED_IDENTIFIERS_IGNORE_CASE === true;
+    const rowtypes = reply.columns.map((c) => rowtype(ignoreCase ? { ...c, name: c.name.toUpperCase() } : c));
     if ('rows' in reply) {
       return {
-        data: { ...base, rowtype: reply.columns.map(rowtype), rowset: reply.rows, total: reply.rows.length, returned: reply.rows.length, statementTypeId },
+        data: { ...base, rowtype: rowtypes, rowset: reply.rows, total: reply.rows.length, returned: reply.rows.length, statementTypeId },
         code: null,
         message: null,
         success: true,
@@ -640,7 +653,7 @@ export class SnowflakeStandIn {
     return {
       data: {
         ...base,
-        rowtype: reply.columns.map(rowtype),
+        rowtype: rowtypes,
         rowset,
         total: reply.rowCount,
         returned: reply.rowCount,

@@ -3,14 +3,15 @@
 // PostgreSQL and a small DuckDB warehouse, init_db first, then the job twice with one AS_OF.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
-import { lockKey } from '../../src/sync/reference.js';
+import { before, test } from 'node:test';
+import { lockKey } from '../../src/target/lock.js';
 import { dropSchema, testClient, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
-import { caregiver, provider, uid, writeWarehouse } from '../detection/warehouse.js';
+import { tempDir } from '../helpers/tmp.js';
+import { until } from '../helpers/wait.js';
+import { uid } from '../detection/warehouse.js';
+import { writeSmallWarehouse } from './warehouse.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const AS_OF = '2026-02-14T12:00:00';
@@ -18,24 +19,9 @@ const AS_OF = '2026-02-14T12:00:00';
 let dir: string;
 let warehouse: string;
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cu-e2e-'));
-  // Two caregivers, three agencies: an overlap of completed visits yesterday (rule 5) and an
-  // identical schedule in two days (rule 1), both directions each; a visit of one agency alone.
-  const [cg1, cg2] = [uid('c', 1), uid('c', 2)];
-  const [pa, pb, pc] = [uid('a', 1), uid('a', 2), uid('a', 3)];
-  warehouse = await writeWarehouse(dir, {
-    caregivers: [caregiver(cg1, ' 111-22-3333 '), caregiver(cg2, '444-55-6666')],
-    providers: [provider(pa), provider(pb), provider(pc)],
-    visits: [
-      { id: uid('v', 1), caregiver: cg1, provider: pa, date: '2026-02-13', sch: ['09:00', '11:00'], visit: ['09:00', '11:00'] },
-      { id: uid('v', 2), caregiver: cg1, provider: pb, date: '2026-02-13', sch: ['10:00', '12:00'], visit: ['10:00', '12:00'] },
-      { id: uid('v', 3), caregiver: cg2, provider: pa, date: '2026-02-16', sch: ['08:00', '09:00'] },
-      { id: uid('v', 4), caregiver: cg2, provider: pc, date: '2026-02-16', sch: ['08:00', '09:00'] },
-      { id: uid('v', 5), caregiver: cg2, provider: pc, date: '2026-02-17', sch: ['08:00', '09:00'] },
-    ],
-  });
+  dir = tempDir('cu-e2e-');
+  warehouse = await writeSmallWarehouse(dir);
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Run {
   code: number | null;
@@ -64,7 +50,8 @@ function program(args: string[], schema: string, extra: Record<string, string> =
 }
 
 function stat(out: string, label: string): number {
-  const m = new RegExp(`^.*  ${label.replace(/[()]/g, '\\$&')}\\s+([\\d,]+)$`, 'm').exec(out);
+  // Labels as report/statistics.ts writes them (sentence case): matched whatever the case.
+  const m = new RegExp(`^.*  ${label.replace(/[()]/g, '\\$&')}\\s+([\\d,]+)$`, 'im').exec(out);
   assert.ok(m, `summary line "${label}" in:\n${out}`);
   return Number(m[1].replace(/,/g, ''));
 }
@@ -163,11 +150,10 @@ test('operations.md Exit codes: SIGTERM stops the program with 143, rolled back,
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    for (let i = 0; i < 400; i++) {
+    await until('the run waiting for its lock on conflicts', async () => {
       const w = await holder.query(`SELECT 1 FROM pg_locks WHERE NOT granted AND relation = $1::regclass`, [`"${schema}"."conflicts"`]);
-      if (w.rowCount) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return w.rowCount !== 0;
+    });
     const t0 = Date.now();
     child.kill('SIGTERM');
     const code = await closed;

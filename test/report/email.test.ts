@@ -10,15 +10,15 @@ import { join } from 'node:path';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 
-import { runActions } from '../../src/cli.js';
+import { runActions } from '../../src/actions/run.js';
 import { buildStatusEmail, escapeHtml, type SesSender } from '../../src/report/email.js';
 import { finishRun, type RunEnd } from '../../src/report/finish.js';
-import { BASE_ENV, captureLogger, captureStdout, makeCtx, tempDir } from './helpers.js';
+import { tempDir } from '../helpers/tmp.js';
+import { BASE_ENV, captureLogger, captureStdout, makeCtx } from './helpers.js';
 
-const tmp = tempDir();
-after(() => tmp.cleanup());
+const tmpDir = tempDir('cu-report-');
 let n = 0;
-const reportFile = () => join(tmp.dir, `r-${++n}.json`);
+const reportFile = () => join(tmpDir, `r-${++n}.json`);
 
 const EMAIL_ENV = {
   ...BASE_ENV,
@@ -155,16 +155,17 @@ describe('status email', () => {
   test('every value from data, errors or the configuration is HTML-escaped', async () => {
     const evil = '<script>alert("x")</script> & \'quoted\'';
     const ctx = makeCtx(
-      { ...EMAIL_ENV, DUCKDB_PATH: '/data/<b>warehouse</b>&co.duckdb', RUN_REPORT_PATH: join(tmp.dir, `<i>&${++n}.json`) },
+      { ...EMAIL_ENV, DUCKDB_PATH: '/data/<b>warehouse</b>&co.duckdb', RUN_REPORT_PATH: join(tmpDir, `<i>&${++n}.json`) },
       captureLogger().log,
     );
     await ctx.recorder.step('<b>Step</b> & co', async () => 3, (rows) => ({ rows, unit: '<u>rows</u>' }));
-    ctx.recorder.set('a<b&c', 1);
+    // A statistic name outside the table (a report's statistics are open) is escaped too.
+    Object.assign(ctx.recorder.stats, { 'a<b&c': 1 });
     ctx.recorder.set('rejected', 4);
     ctx.recorder.rejects.push({
       reason: `${evil} in reject reason`,
       count: 4,
-      examples: [{ VisitID: '<img src=x onerror=alert(1)>', ConVisitID: 'a&b', column: 'SSN', value: '</td></tr></table><script>x()</script>' }],
+      examples: [{ VisitID: '<img src=x onerror=alert(1)>', ConVisitID: 'a&b', column: 'SSN' }],
     });
     const error = `${evil} in the error`;
     await finishRun(
@@ -204,6 +205,17 @@ describe('status email', () => {
       actions: [{ name: 'validate_config', outcome: 'success', seconds: 0.1 }, { name: 'test_connections', outcome: 'success', seconds: 2 }],
     });
     assert.equal(plain.subject, '[conflict-updater dev] completed: validate_config, test_connections');
+  });
+
+  test('operations.md Dry run: the subject says DRY RUN, with the counts it would have written', () => {
+    const base = {
+      reportVersion: 1, runId: 'x', startedAt: '2026-02-14T06:00:00.000Z', finishedAt: '2026-02-14T06:00:01.000Z',
+      durationSeconds: 1, environment: 'prod', schema: 'conflict_prod', parameters: null, steps: [], rejects: [],
+      status: 'completed' as const, exitCode: 0, error: null, actions: [{ name: 'task02_00_run_conflict_update', outcome: 'completed' as const, seconds: 1 }],
+      statistics: { inserted: 2, updated: 1, staleResolved: 1, exclusionResolved: 1 },
+    };
+    assert.equal(buildStatusEmail({ ...base, dryRun: true }).subject, '[conflict-updater prod DRY RUN] completed: 2 inserted, 1 updated, 2 resolved');
+    assert.equal(buildStatusEmail({ ...base, dryRun: false }).subject, '[conflict-updater prod] completed: 2 inserted, 1 updated, 2 resolved');
   });
 
   test('no email when EMAIL_SENDER / EMAIL_RECIPIENTS are not set', async () => {

@@ -1,33 +1,11 @@
 // Shared fixtures of the observability tests: a captured logger, an ActionContext, stdout capture.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { ActionContext } from '../../src/actions/context.js';
 import { loadConfig, type Env } from '../../src/config/config.js';
-import { createLogger, type Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log.js';
 import { RunRecorder } from '../../src/run/recorder.js';
 import { Shutdown } from '../../src/run/shutdown.js';
 
-export interface Captured {
-  log: Logger;
-  /** Everything written so far. */
-  text(): string;
-  lines(): string[];
-}
-
-export function captureLogger(opts: { format?: 'text' | 'json'; isTTY?: boolean; secrets?: string[] } = {}): Captured {
-  let buf = '';
-  const out = new Writable({
-    write(chunk, _enc, cb) {
-      buf += String(chunk);
-      cb();
-    },
-  }) as Writable & { isTTY?: boolean };
-  if (opts.isTTY) out.isTTY = true;
-  const log = createLogger({ format: opts.format ?? 'text', out, secrets: opts.secrets, level: 'DEBUG' });
-  return { log, text: () => buf, lines: () => buf.split('\n').filter(Boolean) };
-}
+export { captureLog as captureLogger, type CapturedLog as Captured } from '../helpers/log.js';
 
 export const BASE_ENV: Env = {
   ENVIRONMENT: 'dev',
@@ -45,11 +23,6 @@ export function makeCtx(env: Env, log: Logger, startedAt = new Date('2026-02-14T
     runId: '11111111-2222-3333-4444-555555555555',
     startedAt,
   };
-}
-
-export function tempDir(prefix = 'cu-report-'): { dir: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**

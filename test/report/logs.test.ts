@@ -12,20 +12,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { Action } from '../../src/actions/context.js';
-import { ACTIONS, runActions } from '../../src/cli.js';
+import { ACTIONS } from '../../src/actions/registry.js';
+import { runActions } from '../../src/actions/run.js';
 import { LockHeldError } from '../../src/errors.js';
-import { captureStdout, emfLines, tempDir } from './helpers.js';
+import { assertNoSecret as assertNoneOf, keyBody } from '../helpers/secrets.js';
+import { tempDir } from '../helpers/tmp.js';
+import { captureStdout, emfLines } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/conflict-updater.js', import.meta.url));
-const tmp = tempDir('cu-logs-');
-after(() => tmp.cleanup());
+const tmpDir = tempDir('cu-logs-');
 
 const PASSWORD = 'Pg-Secret-Value-4711';
 const PASSPHRASE = 'snowflake-passphrase-9876';
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const KEY_PEM = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSPHRASE }) as string;
-const KEY_BODY_LINES = KEY_PEM.split('\n').filter((l) => l && !l.startsWith('-----'));
-const PLAIN_KEY_LINES = (privateKey.export({ type: 'pkcs8', format: 'pem' }) as string).split('\n').filter((l) => l && !l.startsWith('-----'));
+const KEY_BODIES = [keyBody(KEY_PEM), keyBody(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)];
 
 let n = 0;
 interface Run {
@@ -37,10 +38,10 @@ interface Run {
 }
 
 function run(env: Record<string, string>): Run {
-  const reportPath = join(tmp.dir, `report-${++n}.json`);
+  const reportPath = join(tmpDir, `report-${++n}.json`);
   const r = spawnSync(process.execPath, [BIN], {
-    cwd: tmp.dir,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmp.dir, RUN_REPORT_PATH: reportPath, ...env },
+    cwd: tmpDir,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpDir, RUN_REPORT_PATH: reportPath, ...env },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -58,9 +59,9 @@ const SNOWFLAKE = {
 
 function assertNoSecret(...texts: string[]): void {
   for (const t of texts) {
-    assert.ok(!t.includes(PASSWORD), 'POSTGRES_PASSWORD leaked');
-    assert.ok(!t.includes(PASSPHRASE), 'SNOWFLAKE_PRIVATE_KEY_PASSPHRASE leaked');
-    for (const l of [...KEY_BODY_LINES, ...PLAIN_KEY_LINES]) assert.ok(!t.includes(l), 'private key material leaked');
+    assertNoneOf(t, [PASSWORD], 'POSTGRES_PASSWORD');
+    assertNoneOf(t, [PASSPHRASE], 'SNOWFLAKE_PRIVATE_KEY_PASSPHRASE');
+    assertNoneOf(t, KEY_BODIES, 'private key material');
   }
 }
 
@@ -130,7 +131,7 @@ describe('logs of a run (child process)', () => {
 
     test(`${format}: a failing action — exit 1, EXECUTION RESULT with the failure and the error`, async () => {
       // An empty DuckDB warehouse, and no PostgreSQL listening on port 1: test_connections fails on the target.
-      const duck = join(tmp.dir, `empty-${format}.duckdb`);
+      const duck = join(tmpDir, `empty-${format}.duckdb`);
       const { DuckDBInstance } = await import('@duckdb/node-api');
       const db = await DuckDBInstance.create(duck);
       (await db.connect()).closeSync();
@@ -161,7 +162,7 @@ describe('logs of a skipped run (runActions, an action that finds the lock held)
 
   for (const format of ['text', 'json'] as const) {
     test(`${format}: exit 3, a warning, Status: skipped`, async () => {
-      const reportPath = join(tmp.dir, `skipped-${format}.json`);
+      const reportPath = join(tmpDir, `skipped-${format}.json`);
       const { result, out } = await captureStdout(() =>
         runActions('test_lock_held', { ...PG, LOG_FORMAT: format, RUN_REPORT_PATH: reportPath }),
       );

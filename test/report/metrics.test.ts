@@ -9,7 +9,8 @@ import { finishRun, type RunEnd } from '../../src/report/finish.js';
 import { buildEmf, emfLine, headline, METRIC_NAMESPACE } from '../../src/report/metrics.js';
 import { buildRunReport, type RunReport } from '../../src/report/report.js';
 import type { RejectRecord } from '../../src/run/recorder.js';
-import { BASE_ENV, captureLogger, emfLines, makeCtx, tempDir } from './helpers.js';
+import { tempDir } from '../helpers/tmp.js';
+import { BASE_ENV, captureLogger, emfLines, makeCtx } from './helpers.js';
 
 const NAMES = ['DurationSeconds', 'Detected', 'Inserted', 'Updated', 'Resolved', 'Rejected', 'RunFailed', 'RunSkipped'];
 
@@ -30,6 +31,18 @@ function report(status: RunEnd['status'], stats: Record<string, number> = {}, re
 }
 
 describe('EMF metrics line', () => {
+  test('operations.md Dry run: a dry run publishes under the dimensions Environment and Mode=dry-run, apart from the runs that write (and their alarm)', () => {
+    const real = buildEmf(report('failed', { inserted: 5 }));
+    const dry = buildEmf({ ...report('failed', { inserted: 5 }), dryRun: true });
+    const dims = (o: Record<string, unknown>) => (o._aws as { CloudWatchMetrics: Array<{ Dimensions: string[][] }> }).CloudWatchMetrics[0].Dimensions;
+    assert.deepEqual(dims(real), [['Environment']]);
+    assert.equal(real.Mode, undefined);
+    assert.deepEqual(dims(dry), [['Environment', 'Mode']]);
+    assert.equal(dry.Mode, 'dry-run');
+    assert.equal(dry.Inserted, 5);
+    assert.equal(dry.RunFailed, 1);
+  });
+
   test('shape: one JSON line, _aws with Timestamp ms and the CloudWatchMetrics directive, values as members', () => {
     const line = emfLine(
       report('completed', { detectedRows: 117_717, inserted: 102_289, updated: 6_134, staleResolved: 9_000, exclusionResolved: 294, rejected: 3 }),
@@ -93,22 +106,18 @@ describe('EMF metrics line', () => {
   });
 
   test('finishRun prints exactly one EMF line, in text and in JSON log format alike', async () => {
-    const tmp = tempDir();
-    try {
-      for (const format of ['text', 'json'] as const) {
-        let stdout = '';
-        const cap = captureLogger({ format });
-        const ctx = makeCtx({ ...BASE_ENV, LOG_FORMAT: format, RUN_REPORT_PATH: `${tmp.dir}/${format}.json` }, cap.log);
-        ctx.recorder.set('inserted', 5);
-        await finishRun(ctx, { results: [], status: 'completed', exitCode: 0, totalMs: 1000 }, { stdout: { write: (s: string) => (stdout += s) } });
-        const lines = stdout.split('\n').filter(Boolean);
-        assert.equal(lines.length, 1);
-        assert.ok(lines[0].startsWith('{"_aws":'), 'a bare JSON object, no timestamp or level prefix');
-        assert.equal(emfLines(stdout)[0].Inserted, 5);
-        assert.equal(emfLines(stdout)[0].Environment, 'dev');
-      }
-    } finally {
-      tmp.cleanup();
+    const tmpDir = tempDir('cu-report-');
+    for (const format of ['text', 'json'] as const) {
+      let stdout = '';
+      const cap = captureLogger({ format });
+      const ctx = makeCtx({ ...BASE_ENV, LOG_FORMAT: format, RUN_REPORT_PATH: `${tmpDir}/${format}.json` }, cap.log);
+      ctx.recorder.set('inserted', 5);
+      await finishRun(ctx, { results: [], status: 'completed', exitCode: 0, totalMs: 1000 }, { stdout: { write: (s: string) => (stdout += s) } });
+      const lines = stdout.split('\n').filter(Boolean);
+      assert.equal(lines.length, 1);
+      assert.ok(lines[0].startsWith('{"_aws":'), 'a bare JSON object, no timestamp or level prefix');
+      assert.equal(emfLines(stdout)[0].Inserted, 5);
+      assert.equal(emfLines(stdout)[0].Environment, 'dev');
     }
   });
 });

@@ -3,23 +3,24 @@
 // JSON"), "Exit codes"; sync.md "Statistics every run reports", "Invalid rows" (rejects in the run
 // report). The report is written after the actions, before the EXECUTION RESULT block, and never
 // changes the exit code.
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Action } from '../../src/actions/context.js';
-import { ACTIONS, runActions } from '../../src/cli.js';
+import { ACTIONS } from '../../src/actions/registry.js';
+import { runActions } from '../../src/actions/run.js';
 import { LockHeldError } from '../../src/errors.js';
 import { finishRun, type RunEnd } from '../../src/report/finish.js';
 import { reportPath, reportTimestamp } from '../../src/report/report.js';
 import { Shutdown } from '../../src/run/shutdown.js';
-import { BASE_ENV, captureLogger, captureStdout, emfLines, makeCtx, tempDir } from './helpers.js';
+import { tempDir } from '../helpers/tmp.js';
+import { BASE_ENV, captureLogger, captureStdout, emfLines, makeCtx } from './helpers.js';
 
-const tmp = tempDir();
-after(() => tmp.cleanup());
+const tmpDir = tempDir('cu-report-');
 let n = 0;
-const fresh = () => join(tmp.dir, `case-${++n}`);
+const fresh = () => join(tmpDir, `case-${++n}`);
 
 const COMPLETED: RunEnd = {
   results: [
@@ -53,7 +54,7 @@ describe('run report written by finishRun', () => {
     ctx.recorder.rejects.push({
       reason: 'VisitID is not a UUID',
       count: 2,
-      examples: [{ VisitID: 'abc', ConVisitID: 12345678901234567890n, column: 'VisitID', value: 'abc' }],
+      examples: [{ VisitID: 'abc', ConVisitID: 12345678901234567890n, column: 'VisitID' }],
     });
     let stdout = '';
     const summary = await finishRun(ctx, COMPLETED, { stdout: { write: (s: string) => (stdout += s) } });
@@ -102,7 +103,7 @@ describe('run report written by finishRun', () => {
       {
         reason: 'VisitID is not a UUID',
         count: 2,
-        examples: [{ VisitID: 'abc', ConVisitID: '12345678901234567890', column: 'VisitID', value: 'abc' }],
+        examples: [{ VisitID: 'abc', ConVisitID: '12345678901234567890', column: 'VisitID' }],
       },
     ]);
     // Atomic: nothing but the report in its directory (no temporary file left behind).

@@ -7,6 +7,7 @@ import { Shutdown } from '../../src/run/shutdown.js';
 import { SnowflakeError } from '../../src/warehouse/snowflake.js';
 import type { WarehouseSession } from '../../src/warehouse/warehouse.js';
 import { col, type SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
+import { until } from '../helpers/wait.js';
 import { captureLog, open, standIn } from './fixtures.js';
 
 let si: SnowflakeStandIn;
@@ -27,14 +28,6 @@ async function rejection(p: Promise<unknown>): Promise<SnowflakeError> {
   assert.fail('expected the statement to fail');
 }
 
-async function until(cond: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 test('SIGTERM: the running statement is cancelled on the server, then the session is closed', async () => {
   const captured = captureLog();
   const wh: WarehouseSession = await open(si, { log: captured.log });
@@ -43,7 +36,7 @@ test('SIGTERM: the running statement is cancelled on the server, then the sessio
   const n = si.statements.length;
   const running = rejection(wh.execute('CREATE OR REPLACE TEMPORARY TABLE base_visits AS\nSELECT 1'));
   const queued = rejection(wh.execute('SELECT 2')); // waiting for the session when the stop comes
-  await until(() => si.statements.length > n);
+  await until('the statement to reach the stand-in', () => si.statements.length > n);
   const stmt = si.statements.at(-1)!;
 
   const t0 = Date.now();

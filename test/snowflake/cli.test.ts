@@ -3,33 +3,29 @@
 // Snowflake's HTTP service (operations.md "Actions": `Snowflake connection successful: <version>`).
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Env } from '../../src/config/config.js';
 import { runCli } from '../helpers/cli.js';
 import { dropSchema, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
+import { freePort } from '../helpers/net.js';
+import { assertNoSecret, keyBody } from '../helpers/secrets.js';
+import { tempDir } from '../helpers/tmp.js';
 import type { SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
 import { pkcs8Pem, standIn } from './fixtures.js';
 
 const havePostgres = Boolean(process.env.TEST_POSTGRES_URL);
 const schema = uniqueSchema('sftc');
-const reports = mkdtempSync(join(tmpdir(), 'cu-sf-cli-'));
+const reports = tempDir('cu-sf-cli-');
 let si: SnowflakeStandIn;
 let closedPort = 0;
 
 before(async () => {
   si = await standIn({ version: '9.40.1' });
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  closedPort = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
+  closedPort = await freePort();
 });
 after(async () => {
   await si.close();
-  rmSync(reports, { recursive: true, force: true });
   if (havePostgres) await dropSchema(schema);
 });
 
@@ -55,8 +51,8 @@ function env(over: Env = {}): Env {
 }
 
 function assertNoSecrets(out: string): void {
-  for (const line of pkcs8Pem.split('\n').filter((l) => l && !l.startsWith('-----'))) assert.ok(!out.includes(line), 'no key material in the output');
-  for (const l of si.logins) if (l.token) assert.ok(!out.includes(l.token), 'no JWT in the output');
+  assertNoSecret(out, [keyBody(pkcs8Pem)], 'key material');
+  assertNoSecret(out, si.logins.map((l) => l.token ?? ''), 'a JWT');
 }
 
 test('test_connections logs "Snowflake connection successful: <version>" from the stand-in', async () => {
@@ -105,7 +101,7 @@ test('a key Snowflake does not accept: exit 1 and one clear line; even at DEBUG 
   assert.equal(d.code, 1);
   assert.match(d.stdout, /DEBUG\s+snowflake-sdk: /, 'driver errors forwarded at DEBUG');
   assertNoSecrets(d.stdout + d.stderr);
-  for (const line of other.split('\n').filter((l) => l && !l.startsWith('-----'))) assert.ok(!d.stdout.includes(line), 'no key material');
+  assertNoSecret(d.stdout, [keyBody(other)], 'key material');
 });
 
 test('an unreachable Snowflake: exit 1, the host and the cause named', async () => {

@@ -9,10 +9,12 @@ import { normalisePrivateKey } from '../../src/config/privateKey.js';
 import { ConfigError, StepError } from '../../src/errors.js';
 import { openSnowflakeSession, SnowflakeError } from '../../src/warehouse/snowflake.js';
 import { firstLine } from '../../src/warehouse/snowflakeErrors.js';
+import { freePort as closedPort } from '../helpers/net.js';
+import { assertNoSecret, keyBody } from '../helpers/secrets.js';
 import { col, type SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
 import { captureLog, config, open, pkcs8Pem, standIn } from './fixtures.js';
 
-const keyBody = pkcs8Pem.split('\n').filter((l) => l && !l.startsWith('-----'));
+const KEY_BODY = keyBody(pkcs8Pem);
 
 async function failure(p: Promise<unknown>): Promise<Error> {
   try {
@@ -21,7 +23,7 @@ async function failure(p: Promise<unknown>): Promise<Error> {
     assert.ok(err instanceof Error);
     assert.doesNotMatch(err.message, /\n/, 'one line');
     assert.doesNotMatch(err.message, /\bat .*\.js:\d+/, 'no stack in the message');
-    for (const line of keyBody) assert.ok(!err.message.includes(line), 'no key material');
+    assertNoSecret(err.message, [KEY_BODY], 'key material');
     return err;
   }
   assert.fail('expected a failure');
@@ -108,13 +110,6 @@ describe('network failures', () => {
     await new Promise((r) => silent.close(r));
   });
 
-  async function closedPort(): Promise<number> {
-    const srv = createServer();
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    const port = (srv.address() as { port: number }).port;
-    await new Promise((r) => srv.close(r));
-    return port;
-  }
 
   test('unknown account: the host name does not resolve', async () => {
     const err = await failure(

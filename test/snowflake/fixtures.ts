@@ -1,13 +1,14 @@
 // Shared pieces of the Snowflake tests: one RSA key pair, the configuration the job would build
 // from SNOWFLAKE_*, a log that keeps its lines, and a session opened on the stand-in.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { Writable } from 'node:stream';
 import type { SnowflakeConfig } from '../../src/config/config.js';
 import { normalisePrivateKey, type NormalisedPrivateKey } from '../../src/config/privateKey.js';
-import { createLogger, type Logger } from '../../src/log.js';
 import { openSnowflakeSession, type SnowflakeTuning } from '../../src/warehouse/snowflake.js';
 import type { OpenWarehouseOptions, WarehouseSession } from '../../src/warehouse/warehouse.js';
 import { SnowflakeStandIn, type StandInOptions } from '../helpers/snowflakeStandIn.js';
+import { captureLog } from '../helpers/log.js';
+
+export { captureLog, type CapturedLog } from '../helpers/log.js';
 
 export const ACCOUNT = 'TESTACCT';
 export const USER = 'CONFLICT_JOB';
@@ -28,24 +29,6 @@ export function config(privateKey: NormalisedPrivateKey = normalisePrivateKey(pk
     role: 'CONFLICT_ROLE',
     ...over,
   };
-}
-
-export interface CapturedLog {
-  log: Logger;
-  lines: string[];
-  text(): string;
-}
-
-export function captureLog(secrets: string[] = []): CapturedLog {
-  const lines: string[] = [];
-  const out = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      cb();
-    },
-  });
-  const log = createLogger({ level: 'DEBUG', out, secrets });
-  return { log, lines, text: () => lines.join('\n') };
 }
 
 export function standIn(over: Partial<StandInOptions> = {}): Promise<SnowflakeStandIn> {

@@ -5,19 +5,19 @@
 // streamed results converted and written by sync, the session logged out, exit 0.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DETECTED_COLUMNS } from '../../src/schema/columns.js';
 import { cleanEnv, BIN, ROOT, runCli } from '../helpers/cli.js';
 import { dropSchema, testClient, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
+import { tempDir } from '../helpers/tmp.js';
+import { until } from '../helpers/wait.js';
 import { col, type ColumnSpec, type SnowflakeStandIn, type WireValue } from '../helpers/snowflakeStandIn.js';
 import { pkcs8Pem, standIn } from './fixtures.js';
 
 const havePostgres = Boolean(process.env.TEST_POSTGRES_URL);
 const schema = uniqueSchema('sfjob');
-const reports = mkdtempSync(join(tmpdir(), 'cu-sf-job-'));
+const reports = tempDir('cu-sf-job-');
 let si: SnowflakeStandIn;
 
 const SSN = '123-45-6789';
@@ -76,7 +76,6 @@ before(async () => {
 });
 after(async () => {
   await si.close();
-  rmSync(reports, { recursive: true, force: true });
   if (havePostgres) await dropSchema(schema);
 });
 
@@ -108,8 +107,9 @@ test('task02_00_run_conflict_update on Snowflake (stand-in): one session, statem
   assert.equal(tokens.size, 1, 'every statement in the one session');
   assert.ok(si.logouts.some((l) => tokens.has(l.sessionToken)), 'logged out');
   const sqls = si.statements.map((s) => s.sql);
-  assert.equal(sqls[0], "ALTER SESSION SET TIMEZONE = 'America/New_York'");
-  assert.match(sqls[1], /CURRENT_TIMESTAMP\(\)::TIMESTAMP_NTZ/, 'the clock is read once, after the zone is set');
+  const clock = sqls.findIndex((s) => /CURRENT_TIMESTAMP\(\)::TIMESTAMP_NTZ/.test(s));
+  assert.ok(sqls.slice(0, clock).every((s) => s.startsWith('ALTER SESSION SET ')), 'the session settings come first (detection.md, "Session settings")');
+  assert.ok(sqls.slice(0, clock).includes("ALTER SESSION SET TIMEZONE = 'America/New_York'"), 'the clock is read once, after the zone is set');
   assert.equal(sqls.filter((s) => /CURRENT_TIMESTAMP/.test(s)).length, 1);
   const insert = si.statements.find((s) => s.sql.startsWith('INSERT INTO cu_excluded_ssns'));
   assert.ok(insert, 'excluded SSNs inserted');
@@ -153,10 +153,7 @@ test('SIGTERM during a Snowflake statement: cancelled on the server, session clo
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    for (let i = 0; i < 600 && !stuck.statements.some((s) => s.sql.startsWith('CREATE OR REPLACE TEMPORARY TABLE cu_base_visits')); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const running = stuck.statements.find((s) => s.sql.startsWith('CREATE OR REPLACE TEMPORARY TABLE cu_base_visits'));
+    const running = await until(() => `step 2a to reach the stand-in\n${out}`, () => stuck.statements.find((s) => s.sql.startsWith('CREATE OR REPLACE TEMPORARY TABLE cu_base_visits')));
     assert.ok(running, `the run reached step 2a\n${out}`);
     const t0 = Date.now();
     child.kill('SIGTERM');

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { normalisePrivateKey } from '../../src/config/privateKey.js';
 import type { WarehouseSession } from '../../src/warehouse/warehouse.js';
+import { assertNoSecret, keyBody } from '../helpers/secrets.js';
 import { col, publicKeyFingerprint, wire, type SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
 import { ACCOUNT, captureLog, config, keys, open, pkcs8Pem, standIn, USER } from './fixtures.js';
 
@@ -79,7 +80,7 @@ describe('one session per run', () => {
   });
 
   test("the session's TIMEZONE is the run's zone", () => {
-    assert.equal(si.statements[0].sql, "ALTER SESSION SET TIMEZONE = 'America/New_York'");
+    assert.ok(si.statements.some((s) => s.sql === "ALTER SESSION SET TIMEZONE = 'America/New_York'"));
     const token = si.sessionTokens[0];
     assert.equal(si.sessionParameters(token)?.TIMEZONE, 'America/New_York');
   });
@@ -149,21 +150,20 @@ describe('one session per run', () => {
     assert.equal(si.logouts.at(-1)!.sessionToken, si.sessionTokens.at(-1));
   });
 
-  test('no TIMEZONE configured: the session keeps its own zone (no ALTER SESSION)', async () => {
+  test('no TIMEZONE configured: the session keeps its own zone (no ALTER SESSION SET TIMEZONE)', async () => {
     const n = si.statements.length;
     const w2 = await open(si);
     await w2.version();
     await w2.close();
-    assert.ok(si.statements.slice(n).every((s) => !/ALTER SESSION/.test(s.sql)));
+    assert.ok(si.statements.slice(n).every((s) => !/ALTER SESSION SET TIMEZONE/.test(s.sql)));
     assert.equal(si.sessionParameters(si.sessionTokens.at(-1)!)?.TIMEZONE, 'America/Los_Angeles');
   });
 
   test('the log names the session, never key material', () => {
     const text = captured.text();
     assert.match(text, /Snowflake session opened in \d+ ms: account testacct, user conflict_job, role CONFLICT_ROLE, warehouse CONFLICT_WH/);
-    const body = pkcs8Pem.split('\n').filter((l) => l && !l.startsWith('-----'));
-    for (const line of body) assert.ok(!text.includes(line), 'no line of the key body in the log');
-    for (const l of si.logins) if (l.token) assert.ok(!text.includes(l.token), 'no JWT in the log');
+    assertNoSecret(text, [keyBody(pkcs8Pem)], 'the key body');
+    assertNoSecret(text, si.logins.map((l) => l.token ?? ''), 'a JWT');
     assert.doesNotMatch(text, /PRIVATE KEY|stand-in-session-|stand-in-master-/);
   });
 });

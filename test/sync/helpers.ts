@@ -1,16 +1,16 @@
 // Fixtures for the sync tests: a schema bootstrapped by init_db, CVM rows written directly, and
-// detected rows built per case and fed to ConflictSync (no detection involved).
+// detected rows built per case and fed to the sync (no detection involved).
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import pg from 'pg';
-import { createLogger, type Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log.js';
 import { RunRecorder } from '../../src/run/recorder.js';
 import type { Shutdown } from '../../src/run/shutdown.js';
 import { DETECTED_COLUMNS } from '../../src/schema/columns.js';
-import { ConflictSync, type SyncOptions, type SyncStats } from '../../src/sync/sync.js';
+import { closeSync, merge, openSync, stage, type SyncOptions, type SyncStats } from '../../src/sync/index.js';
 import { initDb } from '../../src/target/initDb.js';
-import { quoteIdent } from '../../src/target/postgres.js';
+import { postgresIdent as quoteIdent } from '../../src/sqlText.js';
 import type { WarehouseRow, WarehouseValue } from '../../src/warehouse/warehouse.js';
+import { captureLog } from '../helpers/log.js';
 import { dropSchema, testClient, uniqueSchema } from '../helpers/pg.js';
 
 // Timestamps and dates as the text PostgreSQL prints, so assertions compare plain strings.
@@ -23,16 +23,14 @@ export function uuid(): string {
   return randomUUID();
 }
 
-/** A logger that keeps its lines (for assertions) instead of printing them. */
-export function memoryLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const out = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      cb();
-    },
-  });
-  return Object.assign(createLogger({ level: 'DEBUG', out }), { lines });
+/**
+ * A logger that keeps what it writes (for assertions) instead of printing it: `lines`, the
+ * non-empty lines; `text`, everything as written. `isTTY`: as if on a terminal (progress bars).
+ */
+export function memoryLogger(opts: { isTTY?: boolean } = {}): Logger & { readonly lines: string[]; readonly text: string } {
+  const { log, lines, text } = captureLog({ isTTY: opts.isTTY });
+  Object.defineProperty(log, 'lines', { get: lines });
+  return Object.defineProperty(log, 'text', { get: text }) as Logger & { readonly lines: string[]; readonly text: string };
 }
 
 /** A plausible detected row; `v` overrides any column (by DETECTED_COLUMNS name). */
@@ -180,6 +178,8 @@ export interface RunInput {
   shutdown?: Shutdown;
   /** Runs on a new client (so tests can hold locks or transactions on theirs). */
   client?: pg.Client;
+  /** The log (default: a new memoryLogger). */
+  log?: Logger & { lines: string[] };
 }
 
 export interface RunOutput {
@@ -190,7 +190,7 @@ export interface RunOutput {
 
 /** One sync, the way the job drives it: prepare, groups, scope, detected rows, apply. */
 export async function runSync(ctx: Ctx, input: RunInput = {}): Promise<RunOutput> {
-  const log = memoryLogger();
+  const log = input.log ?? memoryLogger();
   const recorder = new RunRecorder(log);
   const opts: SyncOptions = {
     schema: ctx.schema,
@@ -207,15 +207,14 @@ export async function runSync(ctx: Ctx, input: RunInput = {}): Promise<RunOutput
   const own = input.client === undefined;
   const client = input.client ?? (await testClient());
   try {
-    const sync = new ConflictSync(client, opts);
-    await sync.prepare();
-    if (opts.enableStaleCleanup) {
-      if (opts.comprehensive) await sync.loadAffectedGroups(batches(input.packedGroups ?? packGroups(input.groups ?? [])));
-      await sync.loadScopeVisitIds(batches(input.packedScope ?? packIds(input.scope ?? [])));
-    }
-    await sync.loadDetectedRows(batches((input.detected ?? []).map(toRow)));
-    const stats = await sync.apply();
-    await sync.dropTemp();
+    const sync = await openSync(client, opts);
+    const staged = await stage(sync, {
+      affectedGroups: () => batches(input.packedGroups ?? packGroups(input.groups ?? [])),
+      scopeVisitIds: () => batches(input.packedScope ?? packIds(input.scope ?? [])),
+      detectedRows: () => batches((input.detected ?? []).map(toRow)),
+    });
+    const stats = await merge(sync, staged);
+    await closeSync(sync);
     return { stats, recorder, log };
   } finally {
     if (own) await client.end();

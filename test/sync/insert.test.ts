@@ -216,3 +216,38 @@ test('sync.md Insert: parents already present are never changed; only ids given 
     assert.equal(stats.parentsCreated, 0);
     assert.deepEqual(await conflictsRows(ctx), before);
   }));
+
+test('sync.md Insert: CRDATEUNIQUE counts a row repaired in the same run with the newly allocated CONFLICTID (a clean matched row without one)', () =>
+  withSchema(async (ctx) => {
+    await insertCvm(ctx, storedFrom(detected(), { CONFLICTID: 20, CreatedDate: '2025-01-01 00:00:00' })); // another visit
+    const matchedNoId = detected();
+    const id = await insertCvm(ctx, storedFrom(matchedNoId, { CONFLICTID: null, CreatedDate: '2025-10-05 06:00:00' }));
+    const fresh = detected({ VisitID: matchedNoId.VisitID });
+    const { stats } = await runSync(ctx, { detected: [matchedNoId, fresh] });
+    assert.equal(stats.conflictIdsAllocated, 1);
+    assert.equal(stats.conflictIdsRepaired, 1);
+    assert.equal(stats.inserted, 1);
+    const repaired = await one(ctx, id);
+    assert.equal(repaired.CONFLICTID, '21');
+    const [row] = await cvm(ctx, `"ConVisitID" = $1`, [fresh.ConVisitID]);
+    assert.equal(row.CONFLICTID, '21');
+    assert.equal(row.CRDATEUNIQUE, '2025-10-05 06:00:00', "the repaired row's CreatedDate is the CONFLICTID's earliest");
+    assert.equal(repaired.CRDATEUNIQUE, null, "the repaired row's own CRDATEUNIQUE is left alone");
+  }));
+
+test('sync.md Insert: CRDATEUNIQUE counts a dirty row repaired in the same run with a reused CONFLICTID, when it is the earliest', () =>
+  withSchema(async (ctx) => {
+    const withId = detected();
+    await insertCvm(ctx, storedFrom(detected({ VisitID: withId.VisitID }), { CONFLICTID: 12, CreatedDate: '2025-12-01 10:00:00' }));
+    const dirtyNoId = detected({ VisitID: withId.VisitID });
+    const id = await insertCvm(ctx, storedFrom({ ...dirtyNoId, SchStartTime: '2026-02-14 08:00:00' }, { CONFLICTID: null, CreatedDate: '2025-09-01 07:30:00' }));
+    const fresh = detected({ VisitID: withId.VisitID });
+    const { stats } = await runSync(ctx, { detected: [dirtyNoId, fresh] });
+    assert.equal(stats.updated, 1);
+    assert.equal(stats.conflictIdsRepaired, 1);
+    assert.equal(stats.conflictIdsReused, 1);
+    assert.equal((await one(ctx, id)).CONFLICTID, '12');
+    const [row] = await cvm(ctx, `"ConVisitID" = $1`, [fresh.ConVisitID]);
+    assert.equal(row.CONFLICTID, '12');
+    assert.equal(row.CRDATEUNIQUE, '2025-09-01 07:30:00');
+  }));

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Shutdown } from '../../src/run/shutdown.js';
 import { copyField, copyLine } from '../../src/sync/copy.js';
-import { RejectsError } from '../../src/sync/sync.js';
+import { RejectsError } from '../../src/sync/index.js';
 import { testClient } from '../helpers/pg.js';
+import { until } from '../helpers/wait.js';
 import { cvm, detected, insertCvm, runSync, setup, snapshot, storedFrom, uuid, type Ctx } from './helpers.js';
 
 let ctx: Ctx;
@@ -70,9 +71,14 @@ test('sync.md Invalid rows: not a UUID, text too long, numbers out of range, bad
     assert.equal(reasons.get(reason), 1, `${reason} in ${[...reasons.keys()].join(', ')}`);
   }
   const ex = recorder.rejects.find((r) => r.reason === 'CaregiverID: not a UUID')!;
-  assert.deepEqual(ex.examples, [{ VisitID: bad[1].VisitID, ConVisitID: bad[1].ConVisitID, column: 'CaregiverID', value: '1234' }]);
+  assert.deepEqual(ex.examples, [{ VisitID: bad[1].VisitID, ConVisitID: bad[1].ConVisitID, column: 'CaregiverID' }]);
   assert.ok(log.lines.some((l) => /11 detected rows rejected as invalid/.test(l)));
-  assert.ok(log.lines.some((l) => l.includes(`rejected: VisitID ${bad[1].VisitID}`) && l.includes('CaregiverID not a UUID')));
+  assert.ok(log.lines.some((l) => l.includes(`rejected: VisitID ${bad[1].VisitID}`) && l.includes('CaregiverID not a UUID (a value of 4 characters)')));
+  // operations.md "Security" (issue 18): a rejected value never reaches the log or the report.
+  for (const value of ['1'.repeat(21), 'x'.repeat(101), '2026-02-30', 'yesterday', 'maybe']) {
+    assert.ok(!log.lines.some((l) => l.includes(value)), `a log line shows the rejected value ${value}`);
+  }
+  for (const r of recorder.rejects) for (const e of r.examples) assert.ok(!('value' in e), `${r.reason}: an example carries a value`);
   assert.equal((await cvm(ctx, `"VisitID" = $1`, [good.VisitID])).length, 1);
 });
 
@@ -140,12 +146,10 @@ test('sync.md All or nothing: a stop (SIGTERM) during the write rolls back and l
       () => new Error('the run was not stopped'),
       (err: Error) => err,
     );
-    // wait until the run waits for the lock
-    for (let i = 0; i < 100; i++) {
+    await until('the run waiting for the lock', async () => {
       const w = await blocker.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [pid]);
-      if (w.rowCount) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return w.rowCount !== 0;
+    });
     await shutdown.stop('SIGTERM');
     assert.match((await run).message, /cancel/i);
     await blocker.query('ROLLBACK');
@@ -181,7 +185,7 @@ test('sync.md Statistics: every step is timed in the recorder and the counts lan
   for (const n of ['Sync: staging (COPY)', 'Sync: validate', 'Sync: match', 'Sync: update', 'Sync: insert', 'Sync: resolve stale', 'Sync: commit']) {
     assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
   }
-  for (const k of ['detected', 'matched', 'new', 'inserted', 'updated', 'updatedByFlag', 'updatedByColumn', 'reopened', 'clean', 'staleResolved', 'exclusionResolved', 'conflictIdsRepaired', 'rejected']) {
+  for (const k of <const>['detected', 'matched', 'new', 'inserted', 'updated', 'updatedByFlag', 'updatedByColumn', 'reopened', 'clean', 'staleResolved', 'exclusionResolved', 'conflictIdsRepaired', 'rejected']) {
     assert.equal(typeof recorder.stats[k], 'number', k);
   }
   assert.equal(recorder.stats.inserted, 1);

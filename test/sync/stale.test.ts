@@ -184,7 +184,7 @@ test('sync.md Stale resolution: affected groups arriving unordered and in many l
     groups: [['2026-02-10', s1], ['2026-02-11', s2], ['2026-02-12', s1], ['2026-02-12', s1]],
   });
   assert.equal(stats.staleResolved, 3);
-  assert.equal(stats.affectedGroups, 4);
+  assert.equal(stats.affectedGroupsReceived, 4);
   for (const r of rows) assert.equal((await one(ctx, r.id)).StatusFlag, 'R');
   assert.equal((await one(ctx, keep.id)).StatusFlag, 'U');
 });
@@ -196,7 +196,7 @@ test('sync.md Stale resolution: the packed groups stream: an SSN split over seve
   const keep = await stored({ SSN: s1, VisitDate: '2026-02-11' });
   const { stats } = await runSync(ctx, { packedGroups: [[s1, '2026-02-12'], [null, '2026-02-11'], [s1, '2026-02-13,2026-02-10']] });
   assert.equal(stats.staleResolved, 2);
-  assert.equal(stats.affectedGroups, 3, 'dates of rows with an SSN, counted one by one');
+  assert.equal(stats.affectedGroupsReceived, 3, 'dates of rows with an SSN, counted one by one');
   for (const r of [a, b]) assert.equal((await one(ctx, r.id)).StatusFlag, 'R');
   assert.equal((await one(ctx, keep.id)).StatusFlag, 'U');
 });

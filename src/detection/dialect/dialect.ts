@@ -35,6 +35,11 @@ export interface SqlDialect {
   regexGroups(expr: string, pattern: string, groups: readonly number[]): string[];
   /** True when `pattern` matches the whole of `expr`. */
   regexFullMatch(expr: string, pattern: string): string;
+  /**
+   * `expr` trimmed (detection.md, "Trimming"): only leading and trailing spaces (U+0020) removed;
+   * tabs, newlines and no-break spaces stay (DuckDB's one-argument trim removes more).
+   */
+  trimSpaces(expr: string): string;
   /** Text to DOUBLE, NULL when it does not parse. */
   tryToDouble(expr: string): string;
   /** Timestamp as text `YYYY-MM-DD HH:MM:SS`, `.ffffff` only when the fraction is not zero. */

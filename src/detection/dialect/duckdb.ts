@@ -35,6 +35,7 @@ export const duckdbDialect: SqlDialect = {
     return groups.map((g) => `NULLIF(struct_extract(regexp_extract(${expr}, ${str(pattern)}, [${names}]), 'g${g}'), '')`);
   },
   regexFullMatch: (expr, pattern) => `regexp_full_match(${expr}, ${str(pattern)})`,
+  trimSpaces: (expr) => `trim(${expr}, ' ')`,
   tryToDouble: (expr) => `TRY_CAST(${expr} AS DOUBLE)`,
   timestampText: (e) =>
     `CASE WHEN date_trunc('second', ${e}) = ${e} THEN strftime(${e}, '%Y-%m-%d %H:%M:%S') ELSE strftime(${e}, '%Y-%m-%d %H:%M:%S.%f') END`,

@@ -22,6 +22,8 @@ export const snowflakeDialect: SqlDialect = {
   regexGroup,
   regexGroups: (expr, pattern, groups) => groups.map((g) => regexGroup(expr, pattern, g)),
   regexFullMatch: (expr, pattern) => `REGEXP_LIKE(${expr}, ${str(pattern)})`,
+  // TRIM's default is ' ' already; written out so the SQL says what it removes.
+  trimSpaces: (expr) => `TRIM(${expr}, ' ')`,
   tryToDouble: (expr) => `TRY_TO_DOUBLE(${expr})`,
   timestampText: (e) =>
     `CASE WHEN DATE_TRUNC('second', ${e}) = ${e} THEN TO_VARCHAR(${e}, 'YYYY-MM-DD HH24:MI:SS') ELSE TO_VARCHAR(${e}, 'YYYY-MM-DD HH24:MI:SS.FF6') END`,

@@ -1,10 +1,8 @@
-// Reference data read from PostgreSQL before detection (detection.md, "Reference data"), and the
-// run's bookkeeping in the target: the advisory lock and settings."InProgressFlag" (sync.md,
-// "One run at a time").
+// Reference data read from PostgreSQL before detection (detection.md, "Reference data").
 import type pg from 'pg';
 import type { MphBand } from '../detection/types.js';
 import type { Logger } from '../log.js';
-import { quoteIdent } from '../target/postgres.js';
+import { postgresText } from '../sqlText.js';
 
 /** A reference-data problem (missing settings row, NULL ExtraDistancePer): exit 1. */
 export class ReferenceDataError extends Error {
@@ -18,9 +16,7 @@ export interface ReferenceData {
   readonly extraDistancePer: number;
 }
 
-function table(schema: string, name: string): string {
-  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
-}
+const table = postgresText.qualified;
 
 export async function readReferenceData(client: pg.Client, schema: string, log: Logger): Promise<ReferenceData> {
   const settings = await client.query<{ extra: number | null }>(
@@ -64,25 +60,4 @@ export async function readReferenceData(client: pg.Client, schema: string, log: 
       `${bands.length} MPH bands, ExtraDistancePer ${data.extraDistancePer}`,
   );
   return data;
-}
-
-/** The advisory lock key of a schema: one run per schema at a time. */
-export function lockKey(schema: string): string {
-  return `conflict-updater:${schema}`;
-}
-
-/** Try the session-level advisory lock of `schema`; false when another session holds it. */
-export async function tryLock(client: pg.Client, schema: string): Promise<boolean> {
-  const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [lockKey(schema)]);
-  return r.rows[0].ok;
-}
-
-export async function unlock(client: pg.Client, schema: string): Promise<void> {
-  await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(schema)]);
-}
-
-/** settings."InProgressFlag": 1 while running, 0 after success, 2 after a failure or a stop. Autocommitted. */
-export async function setInProgress(client: pg.Client, schema: string, value: 0 | 1 | 2): Promise<number> {
-  const r = await client.query(`UPDATE ${table(schema, 'settings')} SET "InProgressFlag" = $1`, [value]);
-  return r.rowCount ?? 0;
 }

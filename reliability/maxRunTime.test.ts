@@ -1,0 +1,120 @@
+// Reliability: the maximum run time (operations.md, "Schedule and failure detection": a run that
+// exceeds a maximum duration is stopped). A hung run would hold the lock for ever and every later
+// run exit 3; with MAX_RUN_MINUTES it stops exactly as on SIGTERM (src/run/shutdown.ts): rolled
+// back, InProgressFlag 2, lock released, exit 143, and the next run completes.
+//
+// The hang without timing luck: the test holds a SHARE lock on conflictvisitmaps, so the run's
+// first write waits inside its transaction and would wait for ever; the limit (1 minute, the
+// smallest value) ends it. Nothing here asserts a duration.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { uniqueSchema } from '../test/helpers/pg.js';
+import {
+  blockWrites,
+  businessChecksum,
+  cloneSchema,
+  dropSchemas,
+  inProgressFlag,
+  initSchema,
+  jobBackend,
+  jobEnv,
+  runJob,
+  show,
+  startJob,
+  tablesChecksum,
+  tempDir,
+  until,
+  withClient,
+} from './helpers/job.js';
+import { onWarehouse, roundChanges, writeSynthetic, type SyntheticOptions } from './helpers/warehouse.js';
+
+const T1 = '2026-02-14 12:00:00';
+const T2 = '2026-02-15 12:00:00';
+const SHAPE: SyntheticOptions = {
+  caregivers: 60,
+  dates: 3,
+  visitsPerDay: 4,
+  providers: 4,
+  firstDate: '2026-02-13',
+  futureFrom: '2026-02-15',
+  updatedAt: '2026-01-01 00:00:00',
+  changedAt: '2026-02-14 06:00:00',
+  changedEvery: 2,
+};
+
+const schemas: string[] = [];
+let warehouse = '';
+let seed = '';
+
+before(async () => {
+  warehouse = join(tempDir(), 'max-run-time.duckdb');
+  await writeSynthetic(warehouse, SHAPE);
+  seed = uniqueSchema('maxrun_seed');
+  schemas.push(seed);
+  await initSchema(seed);
+  const first = await runJob(jobEnv(seed, warehouse, T1));
+  assert.equal(first.code, 0, show(first));
+  await onWarehouse(warehouse, roundChanges(1, '2026-02-15 06:00:00', SHAPE).statements);
+});
+
+after(() => dropSchemas(schemas));
+
+describe('MAX_RUN_MINUTES', () => {
+  test('a run that hangs past the limit stops as on SIGTERM: exit 143, rolled back, flag 2, lock released; the next run completes', async () => {
+    const schema = uniqueSchema('maxrun');
+    schemas.push(schema);
+    await cloneSchema(seed, schema);
+    const control = uniqueSchema('maxrun_ctl');
+    schemas.push(control);
+    await cloneSchema(seed, control);
+    const before = await tablesChecksum(schema);
+
+    const lock = await blockWrites(schema);
+    let r;
+    try {
+      const job = startJob(jobEnv(schema, warehouse, T2, { MAX_RUN_MINUTES: '1' }), { timeoutMs: 300_000 });
+      await job.waitFor(/Sync: match: started/);
+      await withClient((c) => until('the merge waiting on the test lock', async () => (await jobBackend(c, schema))?.wait === 'Lock'));
+      // Hung: it would wait for ever. The limit, not the test, ends it.
+      r = await job.done;
+    } finally {
+      await lock.release();
+    }
+    assert.equal(r.code, 143, show(r));
+    assert.match(r.stdout, /the run exceeded MAX_RUN_MINUTES=1: cancelling the running statement and rolling back/);
+    assert.doesNotMatch(r.stdout, /SIGTERM received/);
+    assert.match(r.stdout, /Stopped: the open transaction was rolled back, nothing was written/);
+    assert.match(r.stdout, /settings: InProgressFlag = 2/);
+    assert.match(r.stdout, /Status: stopped/);
+    assert.equal(r.report?.status, 'stopped');
+    assert.deepEqual(await tablesChecksum(schema), before, 'conflictvisitmaps and conflicts are byte-for-byte as before');
+    assert.equal(await inProgressFlag(schema), 2);
+    await withClient(async (c) => assert.equal(await jobBackend(c, schema), undefined, 'the advisory lock is released'));
+
+    // The next run is not skipped (exit 3): it completes, and reaches an undisturbed run's state.
+    const next = await runJob(jobEnv(schema, warehouse, T2));
+    assert.equal(next.code, 0, show(next));
+    const undisturbed = await runJob(jobEnv(control, warehouse, T2));
+    assert.equal(undisturbed.code, 0, show(undisturbed));
+    assert.deepEqual(await businessChecksum(schema), await businessChecksum(control));
+  });
+
+  test('a run within the limit is not touched by it', async () => {
+    const schema = uniqueSchema('maxrun_ok');
+    schemas.push(schema);
+    await cloneSchema(seed, schema);
+    const r = await runJob(jobEnv(schema, warehouse, T2, { MAX_RUN_MINUTES: '1' }));
+    assert.equal(r.code, 0, show(r));
+    assert.doesNotMatch(r.stdout, /MAX_RUN_MINUTES=1: cancelling/);
+    assert.equal(await inProgressFlag(schema), 0);
+  });
+
+  test('a malformed MAX_RUN_MINUTES is a configuration error: exit 2, nothing connected', async () => {
+    for (const bad of ['0', '-5', '1.5', 'an hour']) {
+      const r = await runJob(jobEnv(uniqueSchema('maxrun_bad'), warehouse, T2, { MAX_RUN_MINUTES: bad }));
+      assert.equal(r.code, 2, show(r));
+      assert.match(r.stdout + r.stderr, new RegExp(`MAX_RUN_MINUTES must be a whole number, at least 1 \\(got "${bad}"\\)`));
+    }
+  });
+});

@@ -1,0 +1,79 @@
+// Every temporary table of a sync: its name (in pg_temp, so never a table of the target schema)
+// and, for the tables created with columns, its DDL. The tables made by CREATE … AS are created
+// by the step that fills them, through createTempAs.
+import { DETECTED_COLUMNS } from '../schema/columns.js';
+import { postgresText } from '../sqlText.js';
+import type { SyncDb } from './db.js';
+
+const q = postgresText.ident;
+
+export const TEMP = {
+  /** Detected rows as text, as COPY received them (stage.ts). */
+  stage: 'pg_temp.cu_stage',
+  /** Affected groups: one row per SSN with its dates (stage.ts). */
+  groups: 'pg_temp.cu_groups',
+  /** Scope visit ids (stage.ts). */
+  scope: 'pg_temp.cu_scope',
+  /** Rejected staged rows with their reason (validate.ts). */
+  reject: 'pg_temp.cu_reject',
+  /** Detected rows typed, rejected ones reduced to their keys (validate.ts). */
+  detected: 'pg_temp.cu_detected',
+  /** Each detected row against the CVM rows of its key (match.ts). */
+  probe: 'pg_temp.cu_probe',
+  /** Matched CVM rows (match.ts). */
+  match: 'pg_temp.cu_match',
+  /** Detected rows no CVM row has the key of (match.ts). */
+  fresh: 'pg_temp.cu_new',
+  /** One CONFLICTID per visit that gets an inserted or repaired row (conflictIds.ts). */
+  visitCid: 'pg_temp.cu_visit_cid',
+  /** The narrow copy of the CVM rows the later steps read (targetRows.ts). */
+  rows: 'pg_temp.cu_rows',
+  /** The earliest CreatedDate of each CONFLICTID an insert uses (write.ts). */
+  cidCreated: 'pg_temp.cu_cid_created',
+  /** Open rows' ids, one row per side (resolve.ts). */
+  openIds: 'pg_temp.cu_open_ids',
+  /** Stale rows to resolve (resolve.ts). */
+  stale: 'pg_temp.cu_stale',
+  /** Rows of excluded SSNs or agencies to resolve (resolve.ts). */
+  excluded: 'pg_temp.cu_excluded',
+  /** Dry run: the stored rows an update or repair may write, as they were (changes.ts). */
+  stored: 'pg_temp.cu_stored',
+} as const;
+
+export type TempTable = (typeof TEMP)[keyof typeof TEMP];
+
+/** `CREATE TEMPORARY TABLE <table> AS <select>`. */
+export function createTempAs(table: TempTable, select: string): string {
+  return `CREATE TEMPORARY TABLE ${table} AS ${select}`;
+}
+
+/** DDL of the tables created with their columns. */
+export const TEMP_DDL = {
+  // ok: the row passed the Node.js precheck (precheck.ts): validation's SQL checks skip it.
+  stage: `CREATE TEMPORARY TABLE ${TEMP.stage} (rn bigint, ok boolean, ${DETECTED_COLUMNS.map((c) => `${q(c.name)} text`).join(', ')})`,
+  groups: `CREATE TEMPORARY TABLE ${TEMP.groups} (ssn text, dates date[])`,
+  scope: `CREATE TEMPORARY TABLE ${TEMP.scope} (id uuid)`,
+  reject: `CREATE TEMPORARY TABLE ${TEMP.reject} (rn bigint, col text, reason text, len int, visit_id text, con_visit_id text)`,
+  detected: `CREATE TEMPORARY TABLE ${TEMP.detected} (rn bigint NOT NULL, rejected boolean NOT NULL, ${DETECTED_COLUMNS.map((c) => `${q(c.name)} ${c.pgType}`).join(', ')})`,
+} as const;
+
+/**
+ * Session settings and the staging tables. Call first, on a session that has not used a
+ * temporary table yet (temp_buffers can only be raised before that).
+ */
+export async function prepareSession(db: SyncDb): Promise<void> {
+  await db.query(`SET temp_buffers = '256MB'`).catch(() => undefined);
+  await db.query(`SET work_mem = '256MB'`);
+  // Storage is SSD (RDS, a laptop): with the default random_page_cost of 4 the planner scanned
+  // the whole wide conflictvisitmaps to match 20 K detected rows instead of probing its index.
+  await db.query(`SET random_page_cost = 1.1`);
+  await dropTempTables(db);
+  await db.query(TEMP_DDL.stage);
+  await db.query(TEMP_DDL.groups);
+  await db.query(TEMP_DDL.scope);
+}
+
+/** Drop every temporary table (the session's end drops them too); runs even after a stop. */
+export async function dropTempTables(db: SyncDb): Promise<void> {
+  await db.client.query(`DROP TABLE IF EXISTS ${Object.values(TEMP).join(', ')}`);
+}

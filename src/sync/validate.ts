@@ -1,0 +1,142 @@
+// Validation (sync.md, "Invalid rows"): a staged row whose value cannot be stored is rejected with
+// its reason, kept only by its keys (it counts as detected: neither updated nor resolved), and
+// reported by its keys and column, never by its value (operations.md, "Security").
+import { DETECTED_COLUMNS } from '../schema/columns.js';
+import { formatCount, type Logger } from '../log.js';
+import type { RejectRecord } from '../run/recorder.js';
+import { postgresText, UUID_PATTERN } from '../sqlText.js';
+import { castExpr, columnChecks, DETECTED_NAMES } from './columns.js';
+import { count, type SyncDb } from './db.js';
+import { TEMP, TEMP_DDL } from './tempTables.js';
+
+const q = postgresText.ident;
+const str = postgresText.str;
+
+/** FAIL_ON_REJECTS=true and some detected rows could not be stored: nothing was written. */
+export class RejectsError extends Error {
+  override readonly name = 'RejectsError';
+}
+
+/** One rejected row as the log shows it: keys, column, reason. */
+export interface RejectedRow {
+  readonly visitId: string | null;
+  readonly conVisitId: string | null;
+  readonly column: string;
+  readonly reason: string;
+  /** The rejected value's length in characters: never the value itself (operations.md, "Security"). */
+  readonly length: number | null;
+}
+
+export interface Validation {
+  /** Rows rejected. */
+  readonly rejected: number;
+  /** Per column and reason: the count and the first rows' keys. */
+  readonly rejects: RejectRecord[];
+  /** The first rejected rows, in staging order. */
+  readonly first: RejectedRow[];
+}
+
+const DUPLICATE = 'duplicate (VisitID, ConVisitID) among the detected rows';
+
+/** Both keys of staged row `alias` are UUIDs (the precheck vouches for that, the pattern otherwise). */
+function uuidKeys(alias: string): string {
+  return `(${alias}.ok OR (${alias}."VisitID" ~ ${str(UUID_PATTERN)} AND ${alias}."ConVisitID" ~ ${str(UUID_PATTERN)}))`;
+}
+
+/**
+ * cu_stage → cu_reject (reasons) and cu_detected (typed rows, rejected ones reduced to their
+ * keys); cu_stage is emptied. `firstRows`: how many rejected rows `first` holds.
+ */
+export async function validate(db: SyncDb, firstRows: number): Promise<Validation> {
+  const v = await db.query<{ n: string }>(`SELECT current_setting('server_version_num') AS n`);
+  const inputIsValid = Number(v.rows[0].n) >= 160000;
+  // One CASE per row: the first column whose value cannot be stored names the reason. Rows
+  // the precheck vouched for pass every one of these checks: they are skipped.
+  const whens: string[] = [];
+  for (const col of DETECTED_COLUMNS) {
+    const ref = `s.${q(col.name)}`;
+    for (const check of columnChecks(col, ref, inputIsValid)) {
+      whens.push(`WHEN ${ref} IS NOT NULL AND ${check.invalid} THEN ARRAY[${str(col.name)}, ${str(check.reason)}, char_length(${ref})::text]`);
+    }
+  }
+  await db.query(TEMP_DDL.reject);
+  await db.query(
+    `INSERT INTO ${TEMP.reject} (rn, col, reason, len, visit_id, con_visit_id)
+     SELECT x.rn, x.r[1], x.r[2], x.r[3]::int, x.visit_id, x.con_visit_id
+       FROM (SELECT s.rn, s."VisitID" AS visit_id, s."ConVisitID" AS con_visit_id, CASE ${whens.join('\n')} END AS r
+               FROM ${TEMP.stage} s WHERE NOT s.ok) x
+      WHERE x.r IS NOT NULL`,
+  );
+  // At most one row per key: later duplicates are rejected, the first one stands.
+  await db.query(
+    `INSERT INTO ${TEMP.reject} (rn, col, reason, visit_id, con_visit_id)
+     SELECT x.rn, 'VisitID, ConVisitID', ${str(DUPLICATE)}, x.v, x.c
+       FROM (SELECT s.rn, s."VisitID" AS v, s."ConVisitID" AS c,
+                    row_number() OVER (PARTITION BY lower(s."VisitID"), lower(s."ConVisitID") ORDER BY s.rn) AS k
+               FROM ${TEMP.stage} s
+              WHERE ${uuidKeys('s')}) x
+      WHERE x.k > 1 AND NOT EXISTS (SELECT 1 FROM ${TEMP.reject} r WHERE r.rn = x.rn)`,
+  );
+  await db.query(`CREATE UNIQUE INDEX ON ${TEMP.reject} (rn)`);
+  // Typed rows: every row whose keys are UUIDs. Rejected rows keep only their keys.
+  await db.query(TEMP_DDL.detected);
+  const values = DETECTED_COLUMNS.map((c) => {
+    const cast = castExpr(c, `s.${q(c.name)}`);
+    return c.name === 'VisitID' || c.name === 'ConVisitID' ? cast : `CASE WHEN r.rn IS NULL THEN ${cast} END`;
+  });
+  await db.query(
+    `INSERT INTO ${TEMP.detected} (rn, rejected, ${DETECTED_NAMES.map(q).join(', ')})
+     SELECT s.rn, r.rn IS NOT NULL, ${values.join(', ')}
+       FROM ${TEMP.stage} s LEFT JOIN ${TEMP.reject} r ON r.rn = s.rn
+      WHERE ${uuidKeys('s')}
+        AND (r.reason IS NULL OR r.reason <> ${str(DUPLICATE)})`,
+  );
+  await db.query(`CREATE UNIQUE INDEX ON ${TEMP.detected} ("VisitID", "ConVisitID")`);
+  await db.query(`CREATE UNIQUE INDEX ON ${TEMP.detected} (rn)`);
+  // Statistics of the columns the later statements join and filter on only: on all 200-odd
+  // columns ANALYZE costs more than the rest of the validation.
+  await db.query(`ANALYZE ${TEMP.detected} (rn, rejected, "VisitID", "ConVisitID")`);
+  await db.query(`TRUNCATE ${TEMP.stage}`);
+  return readRejects(db, firstRows);
+}
+
+async function readRejects(db: SyncDb, firstRows: number): Promise<Validation> {
+  const r = await db.query<{ col: string; reason: string; n: string; examples: Array<{ VisitID: string | null; ConVisitID: string | null }> }>(
+    `SELECT col, reason, count(*) AS n,
+            (array_agg(json_build_object('VisitID', visit_id, 'ConVisitID', con_visit_id) ORDER BY rn))[1:5] AS examples
+       FROM ${TEMP.reject} GROUP BY col, reason ORDER BY count(*) DESC, col, reason`,
+  );
+  const rejects: RejectRecord[] = r.rows.map((row) => ({
+    reason: `${row.col}: ${row.reason}`,
+    count: Number(row.n),
+    examples: row.examples.map((e) => ({ VisitID: e.VisitID, ConVisitID: e.ConVisitID, column: row.col })),
+  }));
+  const rejected = rejects.reduce((n, x) => n + x.count, 0);
+  if (rejected === 0) return { rejected, rejects, first: [] };
+  const first = await db.query<{ col: string; reason: string; len: number | null; visit_id: string | null; con_visit_id: string | null }>(
+    `SELECT col, reason, len, visit_id, con_visit_id FROM ${TEMP.reject} ORDER BY rn LIMIT $1`,
+    [firstRows],
+  );
+  return {
+    rejected,
+    rejects,
+    first: first.rows.map((e) => ({ visitId: e.visit_id, conVisitId: e.con_visit_id, column: e.col, reason: e.reason, length: e.len })),
+  };
+}
+
+/** The rejects in the log: one line with the count per reason, then the first rows by their keys. */
+export function logRejects(log: Logger, v: Validation): void {
+  if (v.rejected === 0) return;
+  log.warn(
+    `${formatCount(v.rejected)} detected row${v.rejected > 1 ? 's' : ''} rejected as invalid (left out of the write, counted as detected): ` +
+      v.rejects.map((x) => `${x.reason} (${formatCount(x.count)})`).join('; '),
+  );
+  for (const e of v.first) {
+    log.warn(`  rejected: VisitID ${e.visitId ?? 'NULL'}, ConVisitID ${e.conVisitId ?? 'NULL'}: ${e.column} ${e.reason}${e.length === null ? '' : ` (a value of ${formatCount(e.length)} characters)`}`);
+  }
+}
+
+/** FAIL_ON_REJECTS: the error that stops the run before anything is written. */
+export function rejectsError(rejected: number): RejectsError {
+  return new RejectsError(`FAIL_ON_REJECTS: ${formatCount(rejected)} detected row${rejected > 1 ? 's' : ''} could not be stored; nothing was written`);
+}
