@@ -16,7 +16,7 @@ export interface DeltaKeysStatements {
 
 export interface PairGroupsStatements {
   readonly create: ExecuteStatement;
-  /** Columns groups, visits. */
+  /** Columns pair_groups, pair_visits. */
   readonly stats: QueryStatement;
 }
 
@@ -56,7 +56,7 @@ function pairGroupsStatements(x: Ctx): PairGroupsStatements | undefined {
   const groups = `SELECT "visit_date", "ssn", "candidate_rows" AS "visits" FROM ${TEMP.deltaKeys} WHERE "provider_min" <> "provider_max"`;
   return {
     create: execute(STEP.deltaKeys, createTempTableAs(TEMP.pairGroups, groups)),
-    stats: query(STEP.deltaKeys, `SELECT COUNT(*) AS "groups", SUM("visits") AS "visits" FROM ${TEMP.pairGroups}`),
+    stats: query(STEP.deltaKeys, `SELECT COUNT(*) AS "pair_groups", SUM("visits") AS "pair_visits" FROM ${TEMP.pairGroups}`),
   };
 }
 

@@ -86,12 +86,12 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
     const t0 = performance.now();
     await exec(pg.create);
     const s = await queryOne(pg.stats);
-    const groups = num(s('groups'));
-    const visits = num(s('visits'));
+    const groups = num(s('pair_groups'));
+    const visits = num(s('pair_visits'));
     recorder.set('pairGroups', groups);
     recorder.set('pairGroupVisits', visits);
     const part = { name: 'narrow pass', seconds: (performance.now() - t0) / 1000, rows: groups, unit: `groups of two or more providers (${formatCount(visits)} visits)` };
-    log.info(`${STEP.deltaKeys}: narrow pass ${formatDuration(part.seconds * 1000)}, ${formatCount(groups)} ${part.unit}`, { step: STEP.deltaKeys, rows: groups });
+    log.info(`${STEP.deltaKeys}, narrow pass: ${formatDuration(part.seconds * 1000)}, ${formatCount(groups)} ${part.unit}`, { step: STEP.deltaKeys, rows: groups });
     return part;
   }
 
