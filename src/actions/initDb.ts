@@ -15,6 +15,9 @@ export async function initDb(ctx: ActionContext): Promise<'success'> {
       if (r.settingsRowCreated) log.info('settings row created (ExtraDistancePer 1.25, InProgressFlag 0)');
       if (r.mphBandsCreated) log.info(`mph: ${r.mphBandsCreated} default bands created (replace them with your own)`);
       log.info(r.indexesCreated.length ? `Indexes created: ${r.indexesCreated.join(', ')}` : 'All indexes exist');
+      for (const b of r.indexesBuiltConcurrently) {
+        log.info(`Index ${b.name} built on the rows of conflictvisitmaps without blocking the application (CREATE INDEX CONCURRENTLY): ${b.seconds.toFixed(1)}s`);
+      }
     } finally {
       await client.end();
     }

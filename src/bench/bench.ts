@@ -15,7 +15,8 @@ import { generateWarehouse, PLACEHOLDER_SSNS } from '../generate/generate.js';
 import { writeJsonAtomic } from '../report/report.js';
 import { statisticLabel, type StatisticName } from '../report/statistics.js';
 import { duckdbBaseline, postgresBaseline, type DuckDbBaseline, type ExportFiles, type PostgresBaseline } from './baseline.js';
-import { BENCH_TASK_MEMORY_MIB, buildProgram, ROOT, taskNodeOptions, runJob, type JobRunResult, type Program } from './job.js';
+import { compareWithRevision, comparisonLines, endStateDigests, serverNow, TARGET_SCHEMA, type Comparison } from './compare.js';
+import { BENCH_TASK_MEMORY_MIB, buildProgram, programLabel, ROOT, taskNodeOptions, runJob, type JobRunResult, type Program } from './job.js';
 import type { BenchOptions } from './options.js';
 import { initPrior, PRIOR_RECIPE, shapePrior, type PriorShape } from './prior.js';
 import { cloneDatabase, databaseExists, dropDatabase, startBenchServer, type BenchServer } from './server.js';
@@ -195,6 +196,8 @@ export interface BenchResult {
   warehouse: WarehouseManifest;
   jobEnv: Record<string, string>;
   duckdbSettings: Record<string, string>;
+  /** --compare-with: this program's results against the revision's. */
+  comparison: Comparison | null;
 }
 
 export async function runBench(opts: BenchOptions, program: Program): Promise<BenchResult> {
@@ -202,7 +205,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
   const dir = join(benchDir, `${opts.profile}-s${opts.seed}`);
   mkdirSync(dir, { recursive: true });
   const extra = [...Object.entries(opts.duckdb).map(([k, v]) => `duckdb ${k}=${v}`), ...Object.entries(opts.jobEnv).map(([k, v]) => `${k}=${v}`)];
-  say(`bench ${opts.profile} (seed ${opts.seed}, AS_OF ${opts.asOf}), program: ${program}${extra.length ? `, ${extra.join(', ')}` : ''}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  say(`bench ${opts.profile} (seed ${opts.seed}, AS_OF ${opts.asOf}), program: ${programLabel(program)}${extra.length ? `, ${extra.join(', ')}` : ''}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const nodeOptions = opts.jobEnv.NODE_OPTIONS ?? taskNodeOptions();
   say(`Job: NODE_OPTIONS=${nodeOptions}${opts.jobEnv.NODE_OPTIONS ? '' : ` (the task definition's for ${BENCH_TASK_MEMORY_MIB} MiB, src/deploy/heap.ts)`}`);
   if (program === 'dist') await buildProgram(say);
@@ -243,6 +246,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
       }
       const runs: JobRunResult[] = [];
       const loads: number[][] = [];
+      let hereEndState: Record<string, string[]> = {};
       for (let i = 1; i <= opts.runs; i++) {
         await cloneDatabase(admin, prior.database, runDb);
         if (opts.explainMs !== undefined) {
@@ -260,6 +264,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         server.takeLog();
         // A checkpoint now, so the clone's writes are not flushed during the timed run.
         await admin.query('CHECKPOINT');
+        const since = await serverNow(admin);
         loads.push(loadavg().map((l) => round(l, 2)));
         say(`Run ${i}/${opts.runs}: the job on a fresh clone of the prior state (load average ${loads[i - 1].join(' ')})`);
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -281,9 +286,35 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
           say(`  PostgreSQL statements ≥ ${opts.explainMs} ms with their plans: ${path}`);
         }
         if (r.exitCode !== 0) throw new Error(`the job failed with exit ${r.exitCode}: see ${r.logPath}`);
+        if (opts.compareWith && i === 1) {
+          const c = await server.connect(runDb);
+          try {
+            hereEndState = await endStateDigests(c, TARGET_SCHEMA, since);
+          } finally {
+            await c.end();
+          }
+        }
         say(`  ${r.wallSeconds.toFixed(2)}s, peak RSS ${r.peakRssMb.toFixed(0)} MB${r.peakStep ? ` (during ${r.peakStep})` : ''}${r.childPeakRssMb > 0 ? `, its DuckDB process ${r.childPeakRssMb.toFixed(0)} MB` : ''} (log ${r.logPath})`);
         runs.push(r);
       }
+      const comparison = opts.compareWith
+        ? await compareWithRevision({
+            server,
+            admin,
+            template: prior.database,
+            runDb,
+            duckdbPath,
+            asOf: opts.asOf,
+            dir,
+            here: program,
+            hereEndState,
+            hereStatistics: runs[0].report?.statistics ?? {},
+            env: opts.jobEnv,
+            duckdb: opts.duckdb,
+            revision: opts.compareWith,
+            say,
+          })
+        : undefined;
       await dropDatabase(admin, runDb);
       const best = runs.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a));
       const sorted = runs.map((r) => r.wallSeconds).sort((a, b) => a - b);
@@ -316,6 +347,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         warehouse: wh,
         jobEnv: { NODE_OPTIONS: nodeOptions, ...opts.jobEnv },
         duckdbSettings: opts.duckdb,
+        comparison: comparison ?? null,
       };
       say('');
       say(
@@ -336,6 +368,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
       const st = result.statistics;
       const shown: StatisticName[] = ['affectedGroups', 'detected', 'matched', 'new', 'updated', 'inserted', 'staleResolved', 'exclusionResolved'];
       say(shown.map((n) => `${statisticLabel(n)} ${(st[n] ?? 0).toLocaleString('en-US')}`).join(', '));
+      if (comparison) for (const l of comparisonLines(comparison)) say(l);
       if (opts.json) {
         await writeJsonAtomic(opts.json, result);
         say(`JSON: ${opts.json}`);

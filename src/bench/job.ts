@@ -17,8 +17,20 @@ import type { BenchServer } from './server.js';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'conflict-updater.js');
 
-/** How the job is started: the entry point (TypeScript sources through tsx in a checkout) or dist/. */
-export type Program = 'source' | 'dist';
+/**
+ * How the job is started: the entry point (TypeScript sources through tsx in a checkout), this
+ * checkout compiled into .bench/dist, or another revision compiled elsewhere (bench --compare-with).
+ */
+export type Program = 'source' | 'dist' | CompiledRevision;
+
+export interface CompiledRevision {
+  readonly dist: string;
+  readonly label: string;
+}
+
+export function programLabel(program: Program): string {
+  return typeof program === 'string' ? program : program.label;
+}
 
 /** `--import` of the preload that applies BENCH_DUCKDB_SETTINGS to every DuckDB instance. */
 export function duckdbPreload(settings: Readonly<Record<string, string>> | undefined): string[] {
@@ -34,7 +46,7 @@ export const BENCH_DIST = join(ROOT, '.bench', 'dist');
 
 export function programArgs(program: Program, args: string[], preload: string[] = []): string[] {
   if (program === 'source') return [...preload, BIN, ...args];
-  const cli = join(BENCH_DIST, 'cli.js');
+  const cli = join(program === 'dist' ? BENCH_DIST : program.dist, 'cli.js');
   if (!existsSync(cli)) throw new Error(`no compiled program at ${cli}`);
   // What bin/conflict-updater.js does in the container, without the source check.
   const code =
@@ -44,35 +56,35 @@ export function programArgs(program: Program, args: string[], preload: string[] 
 }
 
 /**
- * Compile src/ into .bench/dist: each file transpiled on its own (esbuild, as tsx does at run time,
+ * Compile src/ (or another revision's, bench --compare-with) into .bench/dist: each file transpiled on its own (esbuild, as tsx does at run time,
  * ahead of time; under a second), else with tsc when esbuild is not installed. Types are not
  * checked here (npm run typecheck is where they count).
  */
-export async function buildProgram(log: (m: string) => void): Promise<void> {
+export async function buildProgram(log: (m: string) => void, srcDir = join(ROOT, 'src'), outDir = BENCH_DIST): Promise<void> {
   const t0 = performance.now();
-  const srcDir = join(ROOT, 'src');
   const files = readdirSync(srcDir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
     .map((f) => join(srcDir, f));
   let how: string;
   try {
     const esbuild = (await import('esbuild')) as typeof import('esbuild');
-    rmSync(BENCH_DIST, { recursive: true, force: true });
-    await esbuild.build({ entryPoints: files, outdir: BENCH_DIST, outbase: srcDir, format: 'esm', platform: 'node', target: 'node20', bundle: false, logLevel: 'error' });
+    rmSync(outDir, { recursive: true, force: true });
+    await esbuild.build({ entryPoints: files, outdir: outDir, outbase: srcDir, format: 'esm', platform: 'node', target: 'node20', bundle: false, logLevel: 'error' });
     how = 'esbuild';
   } catch (err) {
     if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    if (srcDir !== join(ROOT, 'src')) throw new Error(`compiling ${srcDir} needs esbuild (tsc compiles this checkout only)`);
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const child = spawn(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BENCH_DIST, '--sourceMap', 'false'], { cwd: ROOT, stdio: 'ignore' });
+    const child = spawn(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir, '--sourceMap', 'false'], { cwd: ROOT, stdio: 'ignore' });
     await new Promise((resolve, reject) => {
       child.on('error', reject);
       child.on('exit', resolve);
     });
     how = 'tsc';
   }
-  if (!existsSync(join(BENCH_DIST, 'cli.js'))) throw new Error(`compiling the program into ${BENCH_DIST} failed`);
+  if (!existsSync(join(outDir, 'cli.js'))) throw new Error(`compiling the program into ${outDir} failed`);
   // The files are ES modules by the repository's package.json ("type": "module"), two levels up.
-  log(`Program: ${files.length} files compiled into ${BENCH_DIST} by ${how} (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+  log(`Program: ${files.length} files compiled into ${outDir} by ${how} (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
 }
 
 export interface JobRunInput {

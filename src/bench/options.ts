@@ -27,13 +27,18 @@ export interface BenchOptions {
   readonly explainMs: number | undefined;
   /** DuckDB settings (`--duckdb memory_limit=1GB`, repeatable) for the job's and the baseline's DuckDB. */
   readonly duckdb: Readonly<Record<string, string>>;
+  /**
+   * A git revision whose program runs once more after the timed runs, on the same prior state:
+   * its detected rows and end state are compared with this program's (compare.ts).
+   */
+  readonly compareWith: string | undefined;
 }
 
 /** The fixed run instant of the benchmark data (a Saturday mid-day, as the production run). */
 export const BENCH_AS_OF = '2026-02-14 12:00:00';
 
 export const BENCH_USAGE =
-  'usage: conflict-updater bench --profile small|medium|prod [--json FILE] [--seed N] [--rebuild] [--runs N] [--no-baseline] [--program source|dist] [--explain MS] [--duckdb NAME=VALUE]… [--env NAME=VALUE]…';
+  'usage: conflict-updater bench --profile small|medium|prod [--json FILE] [--seed N] [--rebuild] [--runs N] [--no-baseline] [--program source|dist] [--explain MS] [--compare-with REV] [--duckdb NAME=VALUE]… [--env NAME=VALUE]…';
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
   // --env may repeat: collect it before the generic parser sees the rest.
@@ -64,6 +69,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     'as-of': 'string',
     program: 'string',
     explain: 'string',
+    'compare-with': 'string',
     help: 'boolean',
   });
   if (a.help) throw new ConfigError(BENCH_USAGE);
@@ -81,7 +87,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   if (program !== 'source' && program !== 'dist') throw new ConfigError(`--program must be source or dist (got "${program}")`);
   const explainMs = a.explain === undefined ? undefined : Number(a.explain);
   if (explainMs !== undefined && !(Number.isInteger(explainMs) && explainMs >= 0)) throw new ConfigError(`--explain needs milliseconds (got "${String(a.explain)}")`);
+  const compareWith = a['compare-with'] === undefined ? undefined : String(a['compare-with']);
+  if (compareWith !== undefined && !/^[\w./~^@-]+$/.test(compareWith)) throw new ConfigError(`--compare-with needs a git revision (got "${compareWith}")`);
+  if (compareWith !== undefined && a['no-baseline'] === true) throw new ConfigError('--compare-with compares the rows the baseline exports: it cannot go with --no-baseline');
   return {
+    compareWith,
     duckdb,
     explainMs,
     program,

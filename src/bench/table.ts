@@ -37,13 +37,13 @@ export function baselineFor(step: string, duck: DuckDbBaseline | undefined, pg: 
   return { seconds: d(s[0]) + pg.seconds[s[1]], what: 'DuckDB COPY TO /dev/null + PostgreSQL COPY' };
 }
 
-export function stepResults(
-  steps: ReadonlyArray<{ name: string; seconds: number; rows?: number; unit?: string }>,
-  duck: DuckDbBaseline | undefined,
-  pg: PostgresBaseline | undefined,
-): StepResult[] {
-  return steps.map((s) => {
-    const b = baselineFor(s.name, duck, pg);
+type ReportStep = { name: string; seconds: number; rows?: number; unit?: string; parts?: ReadonlyArray<{ name: string; seconds: number; rows: number; unit: string }> };
+
+/** One result per step; a step's parts (Step 1's narrow pass) follow it as rows `  <step>: <part>`, without a baseline. */
+export function stepResults(steps: readonly ReportStep[], duck: DuckDbBaseline | undefined, pg: PostgresBaseline | undefined): StepResult[] {
+  const flat = steps.flatMap((s) => [s, ...(s.parts ?? []).map((p) => ({ ...p, name: `  ${s.name.replace(/ \(.*\)$/, '')}: ${p.name}`, part: true }))]);
+  return flat.map((s) => {
+    const b = 'part' in s ? undefined : baselineFor(s.name, duck, pg);
     const rows = s.rows ?? null;
     return {
       name: s.name,

@@ -1,6 +1,8 @@
 // Step 1 (detection.md): the affected groups, the distinct (VisitDate, trimmed SSN) of changed
 // visits that pass the shared filters, with their count of changed visits; then their stream.
-import { createTempTableAs, eligibleFact, type Ctx } from './context.js';
+// Comprehensive mode adds the narrow pass (performance.md): the affected groups that can hold a
+// pair, the only ones steps 2 and 3 widen and pair.
+import { changed, createTempTableAs, eligibleCaregivers, eligibleFact, type Ctx } from './context.js';
 import { STEP, TEMP } from './names.js';
 import { execute, query, stream, type ExecuteStatement, type QueryStatement, type StreamStatement } from './statement.js';
 
@@ -8,20 +10,66 @@ export interface DeltaKeysStatements {
   readonly create: ExecuteStatement;
   /** Columns groups, ssns, dates, changed. */
   readonly stats: QueryStatement;
+  /** The narrow pass; comprehensive mode only. */
+  readonly pairGroups: PairGroupsStatements | undefined;
+}
+
+export interface PairGroupsStatements {
+  readonly create: ExecuteStatement;
+  /** Columns pair_groups, pair_visits. */
+  readonly stats: QueryStatement;
+}
+
+/**
+ * Comprehensive mode: the affected groups with, per group, what the narrow pass needs: the
+ * smallest and largest provider, and the number, of the fact rows that could be a candidate's
+ * (shared filters, an active non-demo provider, not missed). One scan of the window's fact rows
+ * (changed or not), grouped by visit, then by group.
+ */
+function deltaKeysWithProviders(x: Ctx): string {
+  const providers = `(SELECT DISTINCT s."Provider Id" AS "key" FROM ${x.tbl('DIMPROVIDER')} s WHERE s."Is Active" = true AND s."Is Demo" = false) pr`;
+  const candidate = `pr."key" IS NOT NULL AND NOT COALESCE(f."Is Missed", false)`;
+  const provider = `CASE WHEN ${candidate} THEN LOWER(f."Provider Id") END`;
+  return (
+    `SELECT g."visit_date", g."ssn", CAST(SUM(g."changed") AS BIGINT) AS "changed_visits", ` +
+    `CAST(SUM(g."candidate_rows") AS BIGINT) AS "candidate_rows", MIN(g."provider_min") AS "provider_min", MAX(g."provider_max") AS "provider_max" FROM (\n` +
+    `SELECT CAST(f."Visit Date" AS DATE) AS "visit_date", c."ssn", LOWER(f."Visit Id") AS "visit_id", ` +
+    `MAX(CASE WHEN ${changed(x)} THEN 1 ELSE 0 END) AS "changed", SUM(CASE WHEN ${candidate} THEN 1 ELSE 0 END) AS "candidate_rows", ` +
+    `MIN(${provider}) AS "provider_min", MAX(${provider}) AS "provider_max"\n` +
+    `FROM ${eligibleFact(x, 'any')}\n` +
+    `JOIN ${eligibleCaregivers(x)} ON c."key" = f."Caregiver Id"\n` +
+    `LEFT JOIN ${providers} ON pr."key" = f."Provider Id"\n` +
+    `GROUP BY CAST(f."Visit Date" AS DATE), c."ssn", LOWER(f."Visit Id")) g\n` +
+    `GROUP BY g."visit_date", g."ssn" HAVING SUM(g."changed") > 0`
+  );
+}
+
+/**
+ * The narrow pass: the affected groups holding fact rows of two or more providers among the rows
+ * that could be a candidate's, with their number of such rows. A pair's two visits are such rows
+ * of one group, so every pair lies in one of these groups; a caregiver's several SSNs or a visit's
+ * several fact rows can only add groups, never hide one.
+ */
+function pairGroupsStatements(x: Ctx): PairGroupsStatements | undefined {
+  if (!x.p.comprehensive) return undefined;
+  // Two or more providers: the smallest and the largest differ.
+  const groups = `SELECT "visit_date", "ssn", "candidate_rows" AS "visits" FROM ${TEMP.deltaKeys} WHERE "provider_min" <> "provider_max"`;
+  return {
+    create: execute(STEP.deltaKeys, createTempTableAs(TEMP.pairGroups, groups)),
+    stats: query(STEP.deltaKeys, `SELECT COUNT(*) AS "pair_groups", SUM("visits") AS "pair_visits" FROM ${TEMP.pairGroups}`),
+  };
 }
 
 export function deltaKeysStatements(x: Ctx): DeltaKeysStatements {
-  // Caregivers filtered (and SSNs trimmed) before the join, once per caregiver rather than per
-  // fact row; the distinct visits counted as distinct rows, then per group (faster than
+  // Delta only: the distinct visits counted as distinct rows, then per group (faster than
   // COUNT(DISTINCT) on DuckDB, measured on medium).
-  const ssn = x.d.trimSpaces('s."SSN"');
-  const deltaKeys =
-    `SELECT g."visit_date", g."ssn", COUNT(g."visit_id") AS "changed_visits" FROM (\n` +
-    `SELECT DISTINCT CAST(f."Visit Date" AS DATE) AS "visit_date", c."ssn", LOWER(f."Visit Id") AS "visit_id"\n` +
-    `FROM ${eligibleFact(x, 'changed')}\n` +
-    `JOIN (SELECT s."Caregiver Id" AS "key", ${ssn} AS "ssn" FROM ${x.tbl('DIMCAREGIVER')} s ` +
-    `LEFT JOIN ${TEMP.excludedSsns} xs ON xs."ssn" = ${ssn} WHERE ${ssn} <> '' AND xs."ssn" IS NULL) c ON c."key" = f."Caregiver Id") g\n` +
-    `GROUP BY g."visit_date", g."ssn"`;
+  const deltaKeys = x.p.comprehensive
+    ? deltaKeysWithProviders(x)
+    : `SELECT g."visit_date", g."ssn", COUNT(g."visit_id") AS "changed_visits" FROM (\n` +
+      `SELECT DISTINCT CAST(f."Visit Date" AS DATE) AS "visit_date", c."ssn", LOWER(f."Visit Id") AS "visit_id"\n` +
+      `FROM ${eligibleFact(x, 'changed')}\n` +
+      `JOIN ${eligibleCaregivers(x)} ON c."key" = f."Caregiver Id") g\n` +
+      `GROUP BY g."visit_date", g."ssn"`;
   return {
     create: execute(STEP.deltaKeys, createTempTableAs(TEMP.deltaKeys, deltaKeys)),
     stats: query(
@@ -29,6 +77,7 @@ export function deltaKeysStatements(x: Ctx): DeltaKeysStatements {
       `SELECT COUNT(*) AS "groups", COUNT(DISTINCT "ssn") AS "ssns", COUNT(DISTINCT "visit_date") AS "dates", ` +
         `SUM("changed_visits") AS "changed" FROM ${TEMP.deltaKeys}`,
     ),
+    pairGroups: pairGroupsStatements(x),
   };
 }
 

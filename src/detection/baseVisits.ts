@@ -4,7 +4,7 @@
 // conflict visits, so the same row is chosen for each visit.
 import { BASE_VISIT_COLUMNS } from '../schema/columns.js';
 import { baseColumnDefs, EXTRA_COLUMNS, NARROW_COLUMNS, storedBaseColumns } from './baseColumns.js';
-import { createTempTableAs, eligibleFact, type Ctx, type Part } from './context.js';
+import { createTempTableAs, eligibleCaregivers, eligibleFact, factSource, type Ctx, type Part } from './context.js';
 import { dedupDimension, dimensions, factDupsSelect, nullKey, patientsSelect, payerContractsSelect } from './dimensions.js';
 import { GPS_LAT_GROUP, GPS_LON_GROUP, GPS_RE, inRange, normalisedState } from './locations.js';
 import { STEP, TEMP } from './names.js';
@@ -48,20 +48,21 @@ function joinedVisits(x: Ctx, part: Part, dups: boolean | undefined, columns: 'n
     part === 'unchanged' && !dups
       ? `\nJOIN ${TEMP.deltaKeys} k ON k."visit_date" = CAST(f."Visit Date" AS DATE) AND k."ssn" = cg."SSN"`
       : '';
-  // The few fact rows of the sorted branch (visits with several fact rows, or the details) join
-  // only the caregiver and patient rows they name: hash tables of the whole tables cost more than
-  // the rest of that branch (measured on medium: step 2b 2.2 -> 1.2 CPU seconds).
-  const few = dups === true || part === 'details';
-  const named = (table: string, col: string) =>
-    !few
-      ? table
-      : `(SELECT * FROM ${table} WHERE "key" IN (SELECT s.${q(col)} FROM ` +
-        (part === 'details'
-          ? `${TEMP.conflictFacts} s))`
-          : `${x.tbl('FACTVISITCALLPERFORMANCE_CR')} s JOIN ${TEMP.factDups} fd ON fd."visit_id" = LOWER(s."Visit Id")))`);
+  // A few fact rows (comprehensive mode: the pair facts; otherwise the sorted branch of visits with
+  // several fact rows, or the details) join only the caregiver and patient rows they name: hash
+  // tables of the whole tables cost more than the rest (measured on medium: step 2b 2.2 -> 1.2 CPU
+  // seconds).
+  const few = dups === true || part === 'details' || x.p.comprehensive;
+  const namedBy =
+    part === 'details'
+      ? `${TEMP.conflictFacts} s`
+      : x.p.comprehensive
+        ? `${TEMP.pairFacts} s`
+        : `${x.tbl('FACTVISITCALLPERFORMANCE_CR')} s JOIN ${TEMP.factDups} fd ON fd."visit_id" = LOWER(s."Visit Id")`;
+  const named = (table: string, col: string) => (!few ? table : `(SELECT * FROM ${table} WHERE "key" IN (SELECT s.${q(col)} FROM ${namedBy}))`);
   const l1 =
     `SELECT ${raw.join(',\n  ')}\n` +
-    `FROM ${eligibleFact(x, part, dups)}\n` +
+    `FROM ${eligibleFact(x, part, dups, part === 'details' ? undefined : factSource(x))}\n` +
     `JOIN ${named(TEMP.caregivers, 'Caregiver Id')} cg ON cg."key" = f."Caregiver Id"${groups}\n` +
     `JOIN (${dedupDimension(x, dims.pr)}) pr ON pr."key" = f."Provider Id"\n` +
     `LEFT JOIN (${countOnly(dedupDimension(x, dims.o))}) o ON o."key" = f."Office Id"\n` +
@@ -91,7 +92,9 @@ function joinedVisits(x: Ctx, part: Part, dups: boolean | undefined, columns: 'n
 /**
  * Base visits of one part (detection.md, step 2), one row per visit. Part 2a: changed visits
  * (every one is in an affected group by construction). Part 2b: unchanged visits of affected
- * groups. Visits with one fact row need no sort (their dimensions are deduplicated already);
+ * groups. In comprehensive mode only the visits of the groups that can hold a pair (performance.md,
+ * cu_pair_facts): a visit of another group has no pair, and the stale scope does not read the
+ * base visits in that mode. Visits with one fact row need no sort (their dimensions are deduplicated already);
  * visits with several fact rows are sorted by every base column and the first row kept, then (2b)
  * filtered by group, and a visit already taken as changed is not taken again.
  *
@@ -124,6 +127,19 @@ export function baseVisitsSelect(x: Ctx, part: Part): { columns: string[]; selec
   return { columns, select: `${single}\nUNION ALL\n${multi}` };
 }
 
+/**
+ * Comprehensive mode: every fact row of the visits with a row in a group that can hold a pair
+ * (Step 1's narrow pass). Steps 2 and 3 read these instead of the fact table: all rows of each
+ * such visit, so its chosen row is the same; a visit without a row there has no pair.
+ */
+function pairFactsSelect(x: Ctx): string {
+  const ids =
+    `SELECT LOWER(f."Visit Id") FROM ${eligibleFact(x, 'any')}\n` +
+    `JOIN ${eligibleCaregivers(x)} ON c."key" = f."Caregiver Id"\n` +
+    `JOIN ${TEMP.pairGroups} k ON k."visit_date" = CAST(f."Visit Date" AS DATE) AND k."ssn" = c."ssn"`;
+  return `SELECT s.* FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} s\nWHERE LOWER(s."Visit Id") IN (${ids})`;
+}
+
 export interface BaseChangedStatements {
   /** The deduplicated dimensions and the visits with several fact rows. */
   readonly prepare: readonly ExecuteStatement[];
@@ -152,6 +168,7 @@ export function baseChangedStatements(x: Ctx): BaseChangedStatements {
   const step = STEP.baseChanged;
   return {
     prepare: [
+      ...(x.p.comprehensive ? [execute(step, createTempTableAs(TEMP.pairFacts, pairFactsSelect(x)))] : []),
       execute(step, createTempTableAs(TEMP.caregivers, dedupDimension(x, dims.cg))),
       execute(step, createTempTableAs(TEMP.patients, patientsSelect(x, dims))),
       execute(step, createTempTableAs(TEMP.payerContracts, payerContractsSelect(x))),

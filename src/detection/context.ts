@@ -74,29 +74,52 @@ function unchanged(x: Ctx, f = 'f'): string {
   return `(${f}."Visit Updated Timestamp" IS NULL OR ${f}."Visit Updated Timestamp" < ${x.changedSince})`;
 }
 
+/**
+ * The fact rows steps 2 and 3 read: comprehensive mode, the rows of the visits of the groups that
+ * can hold a pair (cu_pair_facts, baseVisits.ts); delta-only mode, the fact table.
+ */
+export function factSource(x: Ctx): string {
+  return x.p.comprehensive ? TEMP.pairFacts : x.tbl('FACTVISITCALLPERFORMANCE_CR');
+}
+
 /** Which fact rows: changed visits (2a), unchanged ones (2b), or the conflict visits' rows (step 3). */
 export type Part = 'changed' | 'unchanged' | 'details';
 
 /**
- * The fact rows inside the window whose provider is not excluded, of one part, as a derived table
- * `f` (the caregiver filter is the join that follows). `dups`: only visits with several fact rows
- * (true), none of them (false), or all (undefined).
+ * The fact rows inside the window whose provider is not excluded, of one part (or changed or not:
+ * `any`), as a derived table `f` (the caregiver filter is the join that follows). `dups`: only
+ * visits with several fact rows (true), none of them (false), or all (undefined). `from`: the fact
+ * rows read (default: the fact table; details: the conflict visits' rows).
  */
-export function eligibleFact(x: Ctx, part: Part, dups?: boolean): string {
+export function eligibleFact(x: Ctx, part: Part | 'any', dups?: boolean, from?: string): string {
   const dupJoin = dups === undefined ? '' : ` LEFT JOIN ${TEMP.factDups} fd ON fd."visit_id" = LOWER(s."Visit Id")`;
   const dupWhere = dups === undefined ? '' : ` AND fd."visit_id" IS ${dups ? 'NOT ' : ''}NULL`;
   // Details (step 3): the fact rows of the conflict visits, copied once, each of its visit's part.
-  const source = part === 'details' ? TEMP.conflictFacts : x.tbl('FACTVISITCALLPERFORMANCE_CR');
+  const source = from ?? (part === 'details' ? TEMP.conflictFacts : x.tbl('FACTVISITCALLPERFORMANCE_CR'));
   const time =
-    part === 'changed'
-      ? changed(x, 's')
-      : part === 'unchanged'
-        ? unchanged(x, 's')
-        : `((s."cv_is_delta" AND ${changed(x, 's')}) OR (NOT s."cv_is_delta" AND ${unchanged(x, 's')}))`;
+    part === 'any'
+      ? 'true'
+      : part === 'changed'
+        ? changed(x, 's')
+        : part === 'unchanged'
+          ? unchanged(x, 's')
+          : `((s."cv_is_delta" AND ${changed(x, 's')}) OR (NOT s."cv_is_delta" AND ${unchanged(x, 's')}))`;
   return (
     `(SELECT s.* FROM ${source} s ` +
     `LEFT JOIN ${TEMP.excludedProviders} xp ON xp."provider_id" = LOWER(s."Provider Id")${dupJoin} ` +
     `WHERE CAST(s."Visit Date" AS DATE) BETWEEN ${x.windowFrom} AND ${x.windowTo} AND xp."provider_id" IS NULL ` +
     `AND ${time}${dupWhere}) f`
+  );
+}
+
+/**
+ * The caregivers of the shared filter, as a derived table `c` ("key", "ssn"): trimmed SSN
+ * non-empty and not excluded. Filtered before the join, once per caregiver rather than per fact row.
+ */
+export function eligibleCaregivers(x: Ctx): string {
+  const ssn = x.d.trimSpaces('s."SSN"');
+  return (
+    `(SELECT s."Caregiver Id" AS "key", ${ssn} AS "ssn" FROM ${x.tbl('DIMCAREGIVER')} s ` +
+    `LEFT JOIN ${TEMP.excludedSsns} xs ON xs."ssn" = ${ssn} WHERE ${ssn} <> '' AND xs."ssn" IS NULL) c`
   );
 }

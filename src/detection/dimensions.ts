@@ -7,7 +7,7 @@
 // the product of the dimensions' row counts. Only visits with several FACT rows need the full sort
 // (a window over those few rows, baseVisits.ts).
 import { BASE_VISIT_COLUMNS } from '../schema/columns.js';
-import type { Ctx } from './context.js';
+import { factSource, type Ctx } from './context.js';
 import type { SqlDialect } from './dialect/index.js';
 import { inRange, normalisedState } from './locations.js';
 import { TEMP } from './names.js';
@@ -136,10 +136,14 @@ export function dedupDimension(x: Ctx, dim: Dimension): string {
  * id), and what the rules need from it: normalised state, zip code, usable coordinates.
  */
 export function patientsSelect(x: Ctx, dims: Dimensions): string {
+  // Comprehensive mode: only the patients the pair facts name (each patient's rows all kept).
+  const named = x.p.comprehensive
+    ? ` AND s."Patient Id" IN (SELECT f."Provider Patient Id" FROM ${TEMP.pairFacts} f UNION SELECT f."Payer Patient Id" FROM ${TEMP.pairFacts} f)`
+    : '';
   const addr =
     `SELECT a.* FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s."Patient Id" ` +
     `ORDER BY s."Application Created UTC Timestamp" DESC NULLS LAST, s."Patient Address Id" ASC NULLS LAST) AS "addr_rn" ` +
-    `FROM ${x.tbl('DIMPATIENTADDRESS')} s WHERE s."Primary Address" = true AND s."Address Type" LIKE '%GPS%') a ` +
+    `FROM ${x.tbl('DIMPATIENTADDRESS')} s WHERE s."Primary Address" = true AND s."Address Type" LIKE '%GPS%'${named}) a ` +
     `WHERE a."addr_rn" = 1`;
   return (
     `SELECT p.*, LOWER(a."Patient Address Id") AS "AddressID", a."Application Patient Address Id" AS "AppAddressID", ` +
@@ -147,7 +151,7 @@ export function patientsSelect(x: Ctx, dims: Dimensions): string {
     `a."Address State" AS "AddressState", a."Zip Code" AS "ZipCode", a."County" AS "County", ` +
     `a."Latitude" AS "lat", a."Longitude" AS "lon", ${inRange('a."Latitude"', 'a."Longitude"')} AS "addr_ok", ` +
     `${normalisedState(x, 'a."Address State"')} AS "st", NULLIF(${x.d.trimSpaces('a."Zip Code"')}, '') AS "zip"\n` +
-    `FROM (${dedupDimension(x, dims.pat)}) p\nLEFT JOIN (${addr}) a ON a."Patient Id" = p."key"`
+    `FROM (${dedupDimension(x, { ...dims.pat, where: `${dims.pat.where}${named}` })}) p\nLEFT JOIN (${addr}) a ON a."Patient Id" = p."key"`
   );
 }
 
@@ -158,23 +162,26 @@ export function patientsSelect(x: Ctx, dims: Dimensions): string {
 const NULL_KEY = '<NULL>';
 export const nullKey = (x: Ctx, e: string): string => `COALESCE(${e}, ${x.str(NULL_KEY)})`;
 
-/** Payer and contract of each (Payer Id, Contract Id) the fact names, deduplicated together. */
+/** Payer and contract of each (Payer Id, Contract Id) the fact rows name, deduplicated together. */
 export function payerContractsSelect(x: Ctx): string {
   return (
     `SELECT z."payer_key", z."contract_key", z."n", z."Contract", z."PayerState" FROM (` +
     `SELECT k."payer_key", k."contract_key", COALESCE(py."Payer Name", ct."Contract Name") AS "Contract", py."Payer State" AS "PayerState", ` +
     `COUNT(*) OVER (PARTITION BY k."payer_key", k."contract_key") AS "n", ` +
     `ROW_NUMBER() OVER (PARTITION BY k."payer_key", k."contract_key" ORDER BY COALESCE(py."Payer Name", ct."Contract Name") ASC NULLS LAST, py."Payer State" ASC NULLS LAST) AS "rn" ` +
-    `FROM (SELECT DISTINCT ${nullKey(x, 'f."Payer Id"')} AS "payer_key", ${nullKey(x, 'f."Contract Id"')} AS "contract_key" FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} f) k ` +
+    `FROM (SELECT DISTINCT ${nullKey(x, 'f."Payer Id"')} AS "payer_key", ${nullKey(x, 'f."Contract Id"')} AS "contract_key" FROM ${factSource(x)} f) k ` +
     `LEFT JOIN ${x.tbl('DIMPAYER')} py ON py."Payer Id" = NULLIF(k."payer_key", ${x.str(NULL_KEY)}) AND py."Is Active" = true AND py."Is Demo" = false ` +
     `LEFT JOIN ${x.tbl('DIMCONTRACT')} ct ON ct."Contract Id" = NULLIF(k."contract_key", ${x.str(NULL_KEY)}) AND ct."Is Active" = true) z WHERE z."rn" = 1`
   );
 }
 
-/** Visit ids (lower-cased) with more than one fact row: only these need the full sort. */
+/**
+ * Visit ids (lower-cased) with more than one fact row: only these need the full sort. The pair
+ * facts hold every row of their visits, so they tell it as well as the fact table.
+ */
 export function factDupsSelect(x: Ctx): string {
   return (
-    `SELECT LOWER(f."Visit Id") AS "visit_id" FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} f ` +
+    `SELECT LOWER(f."Visit Id") AS "visit_id" FROM ${factSource(x)} f ` +
     `GROUP BY LOWER(f."Visit Id") HAVING COUNT(*) > 1`
   );
 }

@@ -19,6 +19,8 @@ export const TEMP = {
   excludedSsns: 'cu_excluded_ssns',
   excludedProviders: 'cu_excluded_providers',
   deltaKeys: 'cu_delta_keys',
+  pairGroups: 'cu_pair_groups',
+  pairFacts: 'cu_pair_facts',
   caregivers: 'cu_caregivers',
   patients: 'cu_patients',
   payerContracts: 'cu_payer_contracts',

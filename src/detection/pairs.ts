@@ -5,7 +5,7 @@
 import { DETECTED_COLUMNS } from '../schema/columns.js';
 import { baseColumnDefs, COMPUTED_BASE, type BaseColumn } from './baseColumns.js';
 import { baseVisitsSelect } from './baseVisits.js';
-import { createTempTableAs, type Ctx } from './context.js';
+import { createTempTableAs, factSource, type Ctx } from './context.js';
 import { STEP, TEMP } from './names.js';
 import { execute, stream, type ExecuteStatement, type StreamStatement } from './statement.js';
 import type { MphBand } from './types.js';
@@ -158,7 +158,7 @@ export function conflictStatements(x: Ctx): ConflictStatements {
     `SELECT b."VisitID" AS "visit_id", b."is_delta" FROM ${TEMP.baseVisits} b\n` +
     `WHERE b."VisitID" IN (SELECT c."v1" FROM ${TEMP.conflictPairs} c) OR b."VisitID" IN (SELECT c."v2" FROM ${TEMP.conflictPairs} c)`;
   const conflictFacts =
-    `SELECT s.*, cv."is_delta" AS "cv_is_delta" FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} s\n` +
+    `SELECT s.*, cv."is_delta" AS "cv_is_delta" FROM ${factSource(x)} s\n` +
     `JOIN ${TEMP.conflictVisits} cv ON cv."visit_id" = LOWER(s."Visit Id")`;
   const step = STEP.conflicts;
   return {

@@ -6,8 +6,12 @@
 //   Clock           the session's local time, or AS_OF with an offset converted (none for a naive AS_OF)
 //   Step 0          cu_excluded_ssns, cu_excluded_providers: created, filled by insertRows   exclusions.ts
 //   Step 1          cu_delta_keys: affected (VisitDate, SSN) groups, changed visits; stats   affectedGroups.ts
-//   Step 2a         cu_caregivers, cu_patients (with the chosen address), cu_payer_contracts
-//                   (deduplicated dimensions), cu_fact_dups; cu_base_visits part A; stats  baseVisits.ts
+//                   cu_pair_groups (comprehensive): the narrow pass, affected groups with rows
+//                   of two or more providers, the only groups steps 2 and 3 widen; stats
+//   Step 2a         cu_pair_facts (comprehensive: the fact rows of the visits of those groups,
+//                   what steps 2 and 3 read), cu_caregivers, cu_patients (with the chosen
+//                   address), cu_payer_contracts (deduplicated dimensions), cu_fact_dups;
+//                   cu_base_visits part A; stats                                          baseVisits.ts
 //   Step 2b         cu_base_visits part B (unchanged visits of affected groups; comprehensive only); stats
 //   Affected groups stream [SSN, VisitDates]: one row per SSN, its dates joined by commas  affectedGroups.ts
 //   Scope visit ids stream [VisitIDs]: the ids in hash buckets, joined by commas            scope.ts
@@ -63,6 +67,7 @@ function afterClock(plan: DetectionPlan): Statement[] {
     ex.insertProviders,
     deltaKeys.create,
     deltaKeys.stats,
+    ...(deltaKeys.pairGroups ? [deltaKeys.pairGroups.create, deltaKeys.pairGroups.stats] : []),
     ...baseChanged.prepare,
     baseChanged.create,
     baseChanged.stats,

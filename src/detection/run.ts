@@ -1,9 +1,10 @@
 // A detection run over one warehouse session: the statements of plan.ts, sent in order, each
 // step timed in the recorder, the big results streamed with back-pressure (detection.md).
 import { formatCount, formatDuration, type Logger } from '../log.js';
-import { inStep as asStepError, type RunRecorder } from '../run/recorder.js';
+import { inStep as asStepError, type RunRecorder, type StepPart } from '../run/recorder.js';
 import { onlyRow } from '../warehouse/resultRow.js';
 import type { WarehouseRow, WarehouseSession, WarehouseValue } from '../warehouse/warehouse.js';
+import type { PairGroupsStatements } from './affectedGroups.js';
 import { clockQuery, normaliseClock } from './clock.js';
 import { sqlDialect } from './dialect/index.js';
 import { STEP } from './names.js';
@@ -80,6 +81,20 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
     }
   }
 
+  /** The narrow pass of Step 1 (performance.md): the groups steps 2 and 3 widen and pair. */
+  async function narrowPass(pg: PairGroupsStatements): Promise<StepPart> {
+    const t0 = performance.now();
+    await exec(pg.create);
+    const s = await queryOne(pg.stats);
+    const groups = num(s('pair_groups'));
+    const visits = num(s('pair_visits'));
+    recorder.set('pairGroups', groups);
+    recorder.set('pairGroupVisits', visits);
+    const part = { name: 'narrow pass', seconds: (performance.now() - t0) / 1000, rows: groups, unit: `groups of two or more providers (${formatCount(visits)} visits)` };
+    log.info(`${STEP.deltaKeys}, narrow pass: ${formatDuration(part.seconds * 1000)}, ${formatCount(groups)} ${part.unit}`, { step: STEP.deltaKeys, rows: groups });
+    return part;
+  }
+
   async function resolveClock(): Promise<string> {
     if (clock !== undefined) return clock;
     return inStep(STEP.clock, async () => {
@@ -135,9 +150,13 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
             recorder.set('affectedGroups', r.groups);
             recorder.set('affectedSsns', r.ssns);
             recorder.set('affectedDates', r.dates);
-            return r;
+            return { ...r, parts: pl.deltaKeys.pairGroups ? [await narrowPass(pl.deltaKeys.pairGroups)] : [] };
           }),
-        (r) => ({ rows: r.groups, unit: `groups (${formatCount(r.ssns)} SSNs, ${formatCount(r.dates)} dates, ${formatCount(r.changed)} changed visits)` }),
+        (r) => ({
+          rows: r.groups,
+          unit: `groups (${formatCount(r.ssns)} SSNs, ${formatCount(r.dates)} dates, ${formatCount(r.changed)} changed visits)`,
+          parts: r.parts,
+        }),
       );
 
       const part = async (create: ExecuteStatement, stats: QueryStatement, stat: 'candidatesPartA' | 'candidatesPartB') => {

@@ -27,7 +27,7 @@ export interface RunReport {
   actions: Array<{ name: string; outcome: ActionResult['outcome']; seconds: number; error?: string }>;
   /** The effective configuration as logged by validate_config, secrets masked; null when it did not load. */
   parameters: Record<string, string> | null;
-  steps: Array<{ name: string; seconds: number; rows?: number; unit?: string }>;
+  steps: Array<{ name: string; seconds: number; rows?: number; unit?: string; parts?: Array<{ name: string; seconds: number; rows: number; unit: string }> }>;
   /** Name → number: the RunStatistics recorded (report/statistics.ts); readers accept other names too. */
   statistics: Record<string, number>;
   rejects: Array<{ reason: string; count: number; examples: Array<Record<string, unknown>> }>;
@@ -116,6 +116,7 @@ export function buildRunReport(input: ReportInput): RunReport {
       seconds: round3(s.seconds),
       ...(s.rows !== undefined ? { rows: s.rows } : {}),
       ...(s.unit !== undefined ? { unit: s.unit } : {}),
+      ...(s.parts ? { parts: s.parts.map((p) => ({ ...p, seconds: round3(p.seconds) })) } : {}),
     })),
     statistics,
     rejects: input.rejects.map((r) => ({

@@ -12,6 +12,10 @@ export interface RunStatistics {
   affectedGroups: number;
   affectedSsns: number;
   affectedDates: number;
+  /** Step 1's narrow pass (comprehensive mode): affected groups with visits of two or more providers. */
+  pairGroups: number;
+  /** Their fact rows that can be a candidate's (the visits widened are those rows' visits). */
+  pairGroupVisits: number;
   candidatesPartA: number;
   candidatesPartB: number;
   duplicateSourceRowsDropped: number;
@@ -54,6 +58,8 @@ const LABELS: { readonly [K in StatisticName]: string } = {
   affectedGroups: 'Affected groups',
   affectedSsns: 'Affected SSNs',
   affectedDates: 'Affected dates',
+  pairGroups: 'Groups that can hold a pair',
+  pairGroupVisits: 'Visits of those groups',
   candidatesPartA: 'Candidate visits (Part A)',
   candidatesPartB: 'Candidate visits (Part B)',
   duplicateSourceRowsDropped: 'Duplicate source rows dropped',

@@ -12,6 +12,15 @@ export interface StepRecord {
   /** The step's main row count, when it has one. */
   readonly rows?: number;
   readonly unit?: string;
+  /** Statements of the step timed on their own (Step 1's narrow pass), included in `seconds`. */
+  readonly parts?: readonly StepPart[];
+}
+
+export interface StepPart {
+  readonly name: string;
+  readonly seconds: number;
+  readonly rows: number;
+  readonly unit: string;
 }
 
 export interface RejectRecord {
@@ -44,7 +53,11 @@ export class RunRecorder {
    * and unit for the log line. A failure is rethrown as a StepError naming the step (unless it
    * already names one, or decides the exit code itself), so the log says where a run failed.
    */
-  async step<T>(name: string, fn: () => Promise<T>, count?: (result: T) => { rows: number; unit: string } | undefined): Promise<T> {
+  async step<T>(
+    name: string,
+    fn: () => Promise<T>,
+    count?: (result: T) => { rows: number; unit: string; parts?: readonly StepPart[] } | undefined,
+  ): Promise<T> {
     this.log.info(`${name}: started`);
     const t0 = performance.now();
     let result: T;
@@ -55,7 +68,7 @@ export class RunRecorder {
     }
     const seconds = (performance.now() - t0) / 1000;
     const c = count?.(result);
-    this.steps.push({ name, seconds, rows: c?.rows, unit: c?.unit });
+    this.steps.push({ name, seconds, rows: c?.rows, unit: c?.unit, ...(c?.parts?.length ? { parts: c.parts } : {}) });
     this.log.info(`${name}: ${formatDuration(seconds * 1000)}${c ? `, ${formatCount(c.rows)} ${c.unit}` : ''}`, {
       step: name,
       seconds: Number(seconds.toFixed(3)),

@@ -11,6 +11,8 @@ export interface InitDbResult {
   settingsRowCreated: boolean;
   mphBandsCreated: number;
   indexesCreated: string[];
+  /** Of indexesCreated, those built with CREATE INDEX CONCURRENTLY (the table held rows), with their seconds. */
+  indexesBuiltConcurrently: Array<{ name: string; seconds: number }>;
 }
 
 export const DEFAULT_MPH_BANDS: ReadonlyArray<readonly [from: number, to: number, mph: number]> = [
@@ -38,7 +40,10 @@ export const INDEXES: readonly TargetIndex[] = [
   { name: 'cvm_visit_convisit_idx', columns: ['VisitID', 'ConVisitID'] },
   { name: 'cvm_convisit_idx', columns: ['ConVisitID'] },
   { name: 'cvm_ssn_visitdate_open_idx', columns: ['SSN', 'VisitDate'], where: INSERVICE_PTO_NULL, anyOrder: true },
+  { name: 'cvm_conflictid_idx', columns: ['CONFLICTID'] },
 ];
+
+type IndexDef = (typeof INDEXES)[number];
 
 function columnDdl(c: TargetColumn): string {
   let ddl = `${ident(c.name)} ${c.type}`;
@@ -55,7 +60,10 @@ export function createTableSql(schema: string, table: string): string {
   return `CREATE TABLE ${qualified(schema, table)} (\n  ${body.join(',\n  ')}\n)`;
 }
 
-/** Key column lists of the existing indexes of a table. */
+/**
+ * Key column lists of the usable indexes of a table. An INVALID index (what an interrupted
+ * CREATE INDEX CONCURRENTLY leaves behind) serves no query and does not count.
+ */
 async function existingIndexColumns(client: pg.Client, schema: string, table: string): Promise<string[][]> {
   const r = await client.query<{ cols: string[] }>(
     `SELECT array_agg(a.attname::text ORDER BY k.ord) AS cols
@@ -64,33 +72,94 @@ async function existingIndexColumns(client: pg.Client, schema: string, table: st
        JOIN pg_namespace n ON n.oid = t.relnamespace
        CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
        JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
-      WHERE n.nspname = $1 AND t.relname = $2
+      WHERE n.nspname = $1 AND t.relname = $2 AND i.indisvalid
       GROUP BY i.indexrelid`,
     [schema, table],
   );
   return r.rows.map((row) => row.cols);
 }
 
-/** The indexes of INDEXES with no index on the same columns (by definition, not by name). */
+/** The indexes of INDEXES with no index on the same columns (by definition, not by name) in `schema`. */
 export async function missingIndexes(client: pg.Client, schema: string): Promise<TargetIndex[]> {
   const existing = await existingIndexColumns(client, schema, 'conflictvisitmaps');
-  return INDEXES.filter(
-    (idx) =>
-      !existing.some((cols) =>
-        idx.anyOrder
-          ? cols.length === idx.columns.length && idx.columns.every((c) => cols.includes(c))
-          : cols.join('\u0000') === idx.columns.join('\u0000'),
-      ),
+  const columns = await client.query<{ name: string }>(
+    `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'conflictvisitmaps'`,
+    [schema],
+  );
+  return missingOf(existing, new Set(columns.rows.map((r) => r.name)));
+}
+
+/** The indexes of INDEXES that `existing` has no equivalent of (by definition, not by name). */
+function missingOf(existing: string[][], columns: ReadonlySet<string>): IndexDef[] {
+  return INDEXES.filter((idx) => {
+    // A table that lacks a column of the index is left as it is (init_db never alters a table).
+    if (!idx.columns.every((c) => columns.has(c))) return false;
+    return !existing.some((cols) =>
+      idx.anyOrder
+        ? cols.length === idx.columns.length && idx.columns.every((c) => cols.includes(c))
+        : cols.join('\u0000') === idx.columns.join('\u0000'),
+    );
+  });
+}
+
+function createIndexSql(schema: string, idx: IndexDef, concurrently: boolean): string {
+  return (
+    `CREATE INDEX ${concurrently ? 'CONCURRENTLY IF NOT EXISTS ' : ''}${ident(idx.name)} ON ${qualified(schema, 'conflictvisitmaps')} ` +
+    `(${idx.columns.map(ident).join(', ')})${idx.where ? ` WHERE ${idx.where}` : ''}`
   );
 }
 
+/**
+ * A missing index of a table that holds rows, built without blocking the application's reads and
+ * writes: CREATE INDEX CONCURRENTLY, outside a transaction. An INVALID index of the same name
+ * (an earlier build interrupted) is dropped first, the same way.
+ */
+async function buildConcurrently(client: pg.Client, schema: string, idx: IndexDef): Promise<number> {
+  const invalid = await client.query(
+    `SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND NOT i.indisvalid`,
+    [schema, idx.name],
+  );
+  if (invalid.rowCount) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualified(schema, idx.name)}`);
+  const t0 = performance.now();
+  await client.query(createIndexSql(schema, idx, true));
+  return (performance.now() - t0) / 1000;
+}
+
 export async function initDb(client: pg.Client, schema: string): Promise<InitDbResult> {
+  const result: InitDbResult = {
+    schemaCreated: false,
+    tablesCreated: [],
+    settingsRowCreated: false,
+    mphBandsCreated: 0,
+    indexesCreated: [],
+    indexesBuiltConcurrently: [],
+  };
+  // Serialise concurrent bootstraps of one schema, index builds after the transaction included.
+  const lockKey = `conflict-updater:init_db:${schema}`;
+  await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+  try {
+    const later = await createMissing(client, schema, result);
+    for (const idx of later) {
+      const seconds = await buildConcurrently(client, schema, idx);
+      result.indexesCreated.push(idx.name);
+      result.indexesBuiltConcurrently.push({ name: idx.name, seconds });
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+  }
+  return result;
+}
+
+/**
+ * Schema, tables, reference rows and the indexes of an empty table, in one transaction; returns
+ * the missing indexes of a table that holds rows, to build concurrently afterwards.
+ */
+async function createMissing(client: pg.Client, schema: string, result: InitDbResult): Promise<IndexDef[]> {
   const s = ident(schema);
-  const result: InitDbResult = { schemaCreated: false, tablesCreated: [], settingsRowCreated: false, mphBandsCreated: 0, indexesCreated: [] };
+  let later: IndexDef[] = [];
   await client.query('BEGIN');
   try {
-    // Serialise concurrent bootstraps of one schema.
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`conflict-updater:init_db:${schema}`]);
     const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
     if (exists.rowCount === 0) {
       await client.query(`CREATE SCHEMA ${s}`);
@@ -115,17 +184,19 @@ export async function initDb(client: pg.Client, schema: string): Promise<InitDbR
       }
       result.mphBandsCreated = DEFAULT_MPH_BANDS.length;
     }
-    for (const idx of await missingIndexes(client, schema)) {
-      await client.query(
-        `CREATE INDEX ${ident(idx.name)} ON ${s}."conflictvisitmaps" (${idx.columns.map(ident).join(', ')})` +
-          (idx.where ? ` WHERE ${idx.where}` : ''),
-      );
-      result.indexesCreated.push(idx.name);
+    const missing = await missingIndexes(client, schema);
+    const hasRows = (await client.query(`SELECT 1 FROM ${s}."conflictvisitmaps" LIMIT 1`)).rowCount !== 0;
+    if (hasRows) later = missing;
+    else {
+      for (const idx of missing) {
+        await client.query(createIndexSql(schema, idx, false));
+        result.indexesCreated.push(idx.name);
+      }
     }
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
-  return result;
+  return later;
 }

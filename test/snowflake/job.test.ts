@@ -67,6 +67,7 @@ before(async () => {
   });
   si.on(/CURRENT_TIMESTAMP\(\)::TIMESTAMP_NTZ/, { columns: [col('t', 'text')], rows: [['2026-02-14 06:00:00.000000']] });
   si.on(/^SELECT COUNT\(\*\) AS "groups"/, count(['groups', 'ssns', 'dates', 'changed'], ['1', '1', '1', '2']));
+  si.on(/^SELECT COUNT\(\*\) AS "pair_groups"/, count(['pair_groups', 'pair_visits'], ['1', '2']));
   si.on(/^SELECT COUNT\(\*\) AS "rows"/, count(['rows', 'candidates', 'dropped', 'gps_bad'], ['2', '2', '0', '0']));
   si.on(/^SELECT "ssn" AS "SSN", LISTAGG\(/, { columns: [col('SSN', 'text'), col('VisitDates', 'text')], rows: [[SSN, '2026-02-14']] });
   si.on(/^SELECT LISTAGG\(s\."VisitID", ','\) AS "VisitIDs"/, { columns: [col('VisitIDs', 'text')], rows: [[V1]] });
@@ -137,6 +138,7 @@ test('SIGTERM during a Snowflake statement: cancelled on the server, session clo
   try {
     stuck.on(/CURRENT_TIMESTAMP\(\)::TIMESTAMP_NTZ/, { columns: [col('t', 'text')], rows: [['2026-02-14 06:00:00.000000']] });
     stuck.on(/^SELECT COUNT\(\*\) AS "groups"/, { columns: ['groups', 'ssns', 'dates', 'changed'].map((n) => col(n, 'fixed')), rows: [['1', '1', '1', '1']] });
+    stuck.on(/^SELECT COUNT\(\*\) AS "pair_groups"/, { columns: ['pair_groups', 'pair_visits'].map((n) => col(n, 'fixed')), rows: [['1', '2']] });
     stuck.on(/^CREATE OR REPLACE TEMPORARY TABLE cu_base_visits/, { hang: true }); // a long step 2
     const env = {
       ...testPostgresEnv(s2),

@@ -95,6 +95,8 @@ async function prepare(si: SnowflakeStandIn, over: ParamsOver = {}): Promise<{ s
   const recorder = new RunRecorder(log);
   try {
     const run = createDetectionRun(wh, params(over), { database: 'ANALYTICS', schema: 'BI', recorder, log });
+    // Step 1's narrow pass (comprehensive mode), answered alike in every case.
+    si.on(/^SELECT COUNT\(\*\) AS "pair_groups"/, counts(['pair_groups', 'pair_visits'], ['1', '2']));
     await run.prepare();
     return { stats: { ...recorder.stats }, error: undefined };
   } catch (error) {

@@ -88,13 +88,14 @@ describe('init_db on an empty database', () => {
     }
   });
 
-  test('the three indexes of sync.md, the (SSN, VisitDate) one partial on InService/PTO rows', async () => {
+  test('the four indexes of sync.md, the (SSN, VisitDate) one partial on InService/PTO rows', async () => {
     const c = await testClient();
     try {
       const r = await c.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'conflictvisitmaps' AND indexname NOT LIKE '%pkey'`, [schema]);
       const defs = r.rows.map((x) => x.indexdef as string).sort();
-      assert.equal(defs.length, 3);
+      assert.equal(defs.length, 4);
       assert.ok(defs.some((d) => d.endsWith('("VisitID", "ConVisitID")')), defs.join('\n'));
+      assert.ok(defs.some((d) => d.endsWith('("CONFLICTID")')), defs.join('\n'));
       assert.ok(defs.some((d) => d.endsWith('("ConVisitID")')), defs.join('\n'));
       const partial = defs.find((d) => d.includes('("SSN", "VisitDate") WHERE'));
       assert.ok(partial, defs.join('\n'));
@@ -111,7 +112,7 @@ describe('init_db on an empty database', () => {
     const c = await testClient();
     try {
       const r = await initDb(c, schema);
-      assert.deepEqual(r, { schemaCreated: false, tablesCreated: [], settingsRowCreated: false, mphBandsCreated: 0, indexesCreated: [] });
+      assert.deepEqual(r, { schemaCreated: false, tablesCreated: [], settingsRowCreated: false, mphBandsCreated: 0, indexesCreated: [], indexesBuiltConcurrently: [] });
     } finally {
       await c.end();
     }
@@ -146,6 +147,33 @@ describe('init_db next to existing tables', () => {
       assert.deepEqual(s.rows, [{ ID: '7', ExtraDistancePer: 1.5 }]);
       const m = await c.query(`SELECT count(*)::int AS n FROM "${schema}"."mph"`);
       assert.equal(m.rows[0].n, 1);
+    } finally {
+      await c.end();
+    }
+  });
+
+  test('a table holding rows gets its missing indexes built concurrently; an INVALID leftover is built again', async () => {
+    const schema = newSchema();
+    const c = await testClient();
+    try {
+      await initDb(c, schema);
+      await c.query(`INSERT INTO "${schema}"."conflictvisitmaps" ("VisitID", "ConVisitID", "CONFLICTID") VALUES (gen_random_uuid(), gen_random_uuid(), 7)`);
+      await c.query(`DROP INDEX "${schema}".cvm_conflictid_idx`);
+      // What an interrupted CREATE INDEX CONCURRENTLY leaves: an index marked INVALID.
+      await c.query(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass($1)`, [`"${schema}".cvm_convisit_idx`]);
+
+      const r = await initDb(c, schema);
+      assert.deepEqual(r.indexesCreated.sort(), ['cvm_conflictid_idx', 'cvm_convisit_idx']);
+      assert.deepEqual(r.indexesBuiltConcurrently.map((b) => b.name).sort(), ['cvm_conflictid_idx', 'cvm_convisit_idx']);
+      assert.ok(r.indexesBuiltConcurrently.every((b) => b.seconds >= 0));
+      const valid = await c.query(
+        `SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+          WHERE i.indrelid = to_regclass($1) AND c.relname IN ('cvm_conflictid_idx', 'cvm_convisit_idx') ORDER BY 1`,
+        [`"${schema}"."conflictvisitmaps"`],
+      );
+      assert.deepEqual(valid.rows, [{ name: 'cvm_conflictid_idx', valid: true }, { name: 'cvm_convisit_idx', valid: true }]);
+      const again = await initDb(c, schema);
+      assert.deepEqual(again.indexesCreated, []);
     } finally {
       await c.end();
     }
