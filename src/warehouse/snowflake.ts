@@ -542,6 +542,9 @@ export async function openSnowflakeSession(
     schema: config.schema,
     application: APPLICATION,
     jsTreatIntegerAsBigInt: false,
+    // The driver's default gives a NULL fetched as a string (fetchAsString: every number) as the
+    // text 'NULL'; a NULL must stay NULL (warehouse.ts).
+    representNullAsStringNull: false,
     arrayBindingThreshold: ARRAY_BINDING_THRESHOLD,
     clientSessionKeepAlive: false,
     sfRetryMaxLoginRetries: tuning.loginRetries ?? 3,

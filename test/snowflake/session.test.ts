@@ -240,6 +240,16 @@ describe('values as the WarehouseRow contract', () => {
     assert.equal(obj.bigint, '9007199254740993');
     assert.equal(obj.ltz, '2024-07-01 08:00:00.5');
   });
+
+  test('a NULL of every type is null, never the text NULL (the driver gives NULL numbers fetched as strings as "NULL" by default)', async () => {
+    const types = ['text', 'fixed', 'real', 'boolean', 'date', 'timestamp_ntz', 'timestamp_ltz', 'timestamp_tz', 'variant', 'binary'] as const;
+    si.on(/^SELECT \* FROM nulls/, { columns: types.map((t) => col(t, t)), rows: [types.map(() => null)] });
+    const batches = [];
+    for await (const b of wh.stream('SELECT * FROM nulls', [], 10)) batches.push(b);
+    assert.deepEqual(batches, [[types.map(() => null)]]);
+    const [obj] = await wh.query('SELECT * FROM nulls');
+    assert.deepEqual(obj, Object.fromEntries(types.map((t) => [t, null])));
+  });
 });
 
 describe('insertRows', () => {
