@@ -18,8 +18,9 @@ import type { Readable } from 'node:stream';
 import type { Column, Connection, ConnectionOptions, RowStatement, SnowflakeLogger } from 'snowflake-sdk';
 import type { SnowflakeConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { formatCount, type Logger } from '../log.js';
 import { snowflakeText } from '../sqlText.js';
+import { chunkParsingCounter } from './snowflakeChunks.js';
 import { firstLine, SnowflakeError, toSnowflakeError, type SnowflakeErrorContext } from './snowflakeErrors.js';
 import type { OpenWarehouseOptions, SqlParam, WarehouseRow, WarehouseSession, WarehouseValue } from './warehouse.js';
 
@@ -242,6 +243,7 @@ class SnowflakeSession implements WarehouseSession {
     private readonly ctx: SnowflakeErrorContext,
     private readonly log: Logger,
     private readonly queryTag: string | undefined,
+    private readonly parsing: ReturnType<typeof chunkParsingCounter>,
   ) {}
 
   /** Wait for the session: statements run one at a time, in call order. */
@@ -449,6 +451,15 @@ class SnowflakeSession implements WarehouseSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const p = this.parsing.read();
+    if (p && p.chunks > 0) {
+      // The job's own CPU cost of the big results: the driver's JSON.parse of each chunk and its row objects.
+      this.log.info(
+        `Snowflake result chunks: ${formatCount(p.chunks)} parsed (${formatCount(Math.round(p.chars / 1e6))} MB of JSON, ` +
+          `${formatCount(p.rows)} rows) in ${p.seconds.toFixed(1)}s`,
+        { chunks: p.chunks, chunkMegabytes: Math.round(p.chars / 1e6), chunkRows: p.rows, chunkParseSeconds: Number(p.seconds.toFixed(3)) },
+      );
+    }
     for (const h of this.streams) {
       h.failure ??= new SnowflakeError('Snowflake session closed while a result was being read', 'session');
       h.rs.destroy();
@@ -577,7 +588,7 @@ export async function openSnowflakeSession(
       `role ${config.role ?? '<default>'}, warehouse ${config.warehouse}, database ${config.database}, schema ${config.schema}`,
   );
 
-  const session = new SnowflakeSession(connection, ctx, opts.log, queryTag);
+  const session = new SnowflakeSession(connection, ctx, opts.log, queryTag, chunkParsingCounter());
   if (opts.timezone) {
     try {
       await session.execute(`ALTER SESSION SET TIMEZONE = ${snowflakeText.str(opts.timezone)}`);

@@ -141,6 +141,10 @@ test('the whole job through snowflake-sdk against the stand-in on the small ware
   assert.ok(executor.stats.statements >= 15, `${executor.stats.statements} statements ran as DuckDB twins`);
   assert.ok(si.chunkRequests.length >= 3, `${si.chunkRequests.length} result chunks downloaded`);
   assert.ok(new Set(si.chunkRequests.map((r) => r.queryId)).size >= 2, 'more than one result came in chunks');
+  // The job's log says how many chunks the driver parsed, and how long that took.
+  const parsed = /Snowflake result chunks: ([\d,]+) parsed \(.*, ([\d,]+) rows\) in \d+\.\ds/.exec(sf.stdout);
+  assert.ok(parsed, sf.stdout);
+  assert.equal(Number(parsed[1].replace(/,/g, '')), si.chunkRequests.length, 'every downloaded chunk parsed once');
   const insert = si.statements.find((s) => s.sql.startsWith('INSERT INTO cu_excluded_ssns'));
   assert.deepEqual((insert?.bindings?.['1']?.value as string[]).sort(), ex.ssns.map((s) => s.trim()).sort());
 
