@@ -14,11 +14,12 @@ import { join } from 'node:path';
 import { generateWarehouse, PLACEHOLDER_SSNS } from '../generate/generate.js';
 import { writeJsonAtomic } from '../report/report.js';
 import { duckdbBaseline, postgresBaseline, type DuckDbBaseline, type ExportFiles, type PostgresBaseline } from './baseline.js';
-import { buildProgram, imageNodeOptions, ROOT, runJob, type JobRunResult, type Program } from './job.js';
-import type { BenchOptions } from './options.js';
+import { buildProgram, imageNodeOptions, ROOT, runJob, type ChunkParse, type JobMemory, type JobRunResult, type Program } from './job.js';
+import type { BenchOptions, BenchWarehouse } from './options.js';
+import { startStandIn, type StandIn, type StandInStats } from './standIn.js';
 import { initPrior, PRIOR_RECIPE, shapePrior, type PriorShape } from './prior.js';
 import { cloneDatabase, databaseExists, dropDatabase, startBenchServer, type BenchServer } from './server.js';
-import { renderTable, round, stepResults, type StepResult } from './table.js';
+import { renderMemory, renderTable, round, stepResults, type StepResult } from './table.js';
 
 const say = (m: string) => process.stdout.write(`${m}\n`);
 
@@ -194,6 +195,16 @@ export interface BenchResult {
   warehouse: WarehouseManifest;
   jobEnv: Record<string, string>;
   duckdbSettings: Record<string, string>;
+  /** The warehouse the timed runs went through (bench --warehouse). */
+  through: BenchWarehouse;
+  /** The job process's own memory in the best run, seen from inside (V8 heap). */
+  memory: JobMemory | null;
+  /** Through the driver: result chunks parsed and the time it took (best run). */
+  chunkParse: ChunkParse | null;
+  /** What the Snowflake stand-in served in the best run. */
+  standIn: StandInStats | null;
+  /** snowflake-stand-in: the DuckDB path's run on the same prior state, for its memory side by side. */
+  duckdbPathRun: { totalSeconds: number; peakRssMb: number; memory: JobMemory | null } | null;
 }
 
 export async function runBench(opts: BenchOptions, program: Program): Promise<BenchResult> {
@@ -242,7 +253,9 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
       }
       const runs: JobRunResult[] = [];
       const loads: number[][] = [];
-      for (let i = 1; i <= opts.runs; i++) {
+      const standInStats: StandInStats[] = [];
+      /** One timed run of the job on a fresh clone of the prior state, through `warehouse`. */
+      const timedRun = async (label: string, warehouse: BenchWarehouse): Promise<JobRunResult> => {
         await cloneDatabase(admin, prior.database, runDb);
         if (opts.explainMs !== undefined) {
           for (const set of [
@@ -259,10 +272,9 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         server.takeLog();
         // A checkpoint now, so the clone's writes are not flushed during the timed run.
         await admin.query('CHECKPOINT');
-        loads.push(loadavg().map((l) => round(l, 2)));
-        say(`Run ${i}/${opts.runs}: the job on a fresh clone of the prior state (load average ${loads[i - 1].join(' ')})`);
+        const load = loadavg().map((l) => round(l, 2));
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-        const r = await runJob({
+        const input = {
           server,
           database: runDb,
           duckdbPath,
@@ -272,7 +284,21 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
           program,
           env: opts.jobEnv,
           duckdb: opts.duckdb,
-        });
+        };
+        let standIn: StandIn | undefined;
+        if (warehouse === 'snowflake-stand-in') {
+          standIn = await startStandIn(input, join(dir, 'runs', `${stamp}.stand-in.json`));
+          say(`${label}: the job through snowflake-sdk against the Snowflake stand-in (${standIn.env.SNOWFLAKE_ACCESS_URL}, its own process), fresh clone of the prior state (load average ${load.join(' ')})`);
+        } else {
+          say(`${label}: the job on a fresh clone of the prior state (load average ${load.join(' ')})`);
+        }
+        let r: JobRunResult;
+        try {
+          r = await runJob({ ...input, env: { ...opts.jobEnv, ...(standIn?.env ?? {}) } });
+        } finally {
+          const stats = await standIn?.stop();
+          if (stats) standInStats.push(stats);
+        }
         const pgLog = server.takeLog();
         if (opts.explainMs !== undefined) {
           const path = r.logPath.replace(/\.log$/, '.postgres.log');
@@ -280,9 +306,15 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
           say(`  PostgreSQL statements ≥ ${opts.explainMs} ms with their plans: ${path}`);
         }
         if (r.exitCode !== 0) throw new Error(`the job failed with exit ${r.exitCode}: see ${r.logPath}`);
-        say(`  ${r.wallSeconds.toFixed(2)}s, peak RSS ${r.peakRssMb.toFixed(0)} MB${r.peakStep ? ` (during ${r.peakStep})` : ''}${r.childPeakRssMb > 0 ? `, its DuckDB process ${r.childPeakRssMb.toFixed(0)} MB` : ''} (log ${r.logPath})`);
-        runs.push(r);
-      }
+        const heap = r.memory ? `, V8 heap peak ${r.memory.peakHeapUsedMb.toFixed(0)} MB used / ${r.memory.peakHeapTotalMb.toFixed(0)} MB committed (limit ${r.memory.heapSizeLimitMb.toFixed(0)} MB)` : '';
+        const parse = r.chunkParse ? `; driver parsed ${r.chunkParse.chunks.toLocaleString('en-US')} result chunks (${r.chunkParse.megabytes.toLocaleString('en-US')} MB of JSON) in ${r.chunkParse.seconds.toFixed(1)}s` : '';
+        say(`  ${r.wallSeconds.toFixed(2)}s, peak RSS ${r.peakRssMb.toFixed(0)} MB${r.peakStep ? ` (during ${r.peakStep})` : ''}${heap}${r.childPeakRssMb > 0 ? `, its DuckDB process ${r.childPeakRssMb.toFixed(0)} MB` : ''}${parse} (log ${r.logPath})`);
+        loads.push(load);
+        return r;
+      };
+      for (let i = 1; i <= opts.runs; i++) runs.push(await timedRun(`Run ${i}/${opts.runs}`, opts.warehouse));
+      // The DuckDB path once more, for its memory next to the driver's.
+      const duckdbRun = opts.warehouse === 'snowflake-stand-in' ? await timedRun('Comparison run', 'duckdb') : undefined;
       await dropDatabase(admin, runDb);
       const best = runs.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a));
       const sorted = runs.map((r) => r.wallSeconds).sort((a, b) => a - b);
@@ -315,6 +347,13 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         warehouse: wh,
         jobEnv: { ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...opts.jobEnv },
         duckdbSettings: opts.duckdb,
+        through: opts.warehouse,
+        memory: best.memory ?? null,
+        chunkParse: best.chunkParse ?? null,
+        standIn: standInStats[runs.indexOf(best)] ?? null,
+        duckdbPathRun: duckdbRun
+          ? { totalSeconds: round(duckdbRun.wallSeconds, 3), peakRssMb: round(duckdbRun.peakRssMb, 1), memory: duckdbRun.memory ?? null }
+          : null,
       };
       say('');
       say(
@@ -330,8 +369,10 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
           jobDuckdbPeakMb: best.childPeakRssMb > 0 ? best.childPeakRssMb : undefined,
           duckdbPeakMb: duck?.peakRssMb,
           duckdbIdleMb: duck?.idleRssMb,
+          throughStandIn: opts.warehouse === 'snowflake-stand-in',
         }),
       );
+      say(renderMemory(opts.warehouse, best, duckdbRun));
       const st = result.statistics;
       const k = (n: string) => (st[n] ?? 0).toLocaleString('en-US');
       say(

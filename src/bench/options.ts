@@ -27,13 +27,21 @@ export interface BenchOptions {
   readonly explainMs: number | undefined;
   /** DuckDB settings (`--duckdb memory_limit=1GB`, repeatable) for the job's and the baseline's DuckDB. */
   readonly duckdb: Readonly<Record<string, string>>;
+  /**
+   * The warehouse the timed runs go through: `duckdb` (the local path) or `snowflake-stand-in`
+   * (snowflake-sdk against the stand-in of Snowflake's HTTP service, running the DuckDB twins; then
+   * one DuckDB-path run follows, for the memory figures side by side).
+   */
+  readonly warehouse: BenchWarehouse;
 }
+
+export type BenchWarehouse = 'duckdb' | 'snowflake-stand-in';
 
 /** The fixed run instant of the benchmark data (a Saturday mid-day, as the production run). */
 export const BENCH_AS_OF = '2026-02-14 12:00:00';
 
 export const BENCH_USAGE =
-  'usage: conflict-updater bench --profile small|medium|prod [--json FILE] [--seed N] [--rebuild] [--runs N] [--no-baseline] [--program source|dist] [--explain MS] [--duckdb NAME=VALUE]… [--env NAME=VALUE]…';
+  'usage: conflict-updater bench --profile small|medium|prod [--json FILE] [--seed N] [--rebuild] [--runs N] [--no-baseline] [--program source|dist] [--explain MS] [--duckdb NAME=VALUE]… [--env NAME=VALUE]… [--warehouse duckdb|snowflake-stand-in]';
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
   // --env may repeat: collect it before the generic parser sees the rest.
@@ -64,6 +72,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     'as-of': 'string',
     program: 'string',
     explain: 'string',
+    warehouse: 'string',
     help: 'boolean',
   });
   if (a.help) throw new ConfigError(BENCH_USAGE);
@@ -81,8 +90,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   if (program !== 'source' && program !== 'dist') throw new ConfigError(`--program must be source or dist (got "${program}")`);
   const explainMs = a.explain === undefined ? undefined : Number(a.explain);
   if (explainMs !== undefined && !(Number.isInteger(explainMs) && explainMs >= 0)) throw new ConfigError(`--explain needs milliseconds (got "${String(a.explain)}")`);
+  const warehouse = String(a.warehouse ?? 'duckdb');
+  if (warehouse !== 'duckdb' && warehouse !== 'snowflake-stand-in') throw new ConfigError(`--warehouse must be duckdb or snowflake-stand-in (got "${warehouse}")`);
   return {
     duckdb,
+    warehouse,
     explainMs,
     program,
     profile,

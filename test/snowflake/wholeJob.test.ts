@@ -10,10 +10,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig, type Env } from '../../src/config/config.js';
-import { detectionParams } from '../../src/detection/params.js';
+import { paramsFromTarget } from '../../src/bench/targetReference.js';
 import { generateWarehouse } from '../../src/generate/generate.js';
 import { createLogger } from '../../src/log.js';
-import { readReferenceData } from '../../src/sync/reference.js';
 import { runCli } from '../helpers/cli.js';
 import { detectionTwins } from '../helpers/detectionTwins.js';
 import { dropSchema, testClient, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
@@ -114,18 +113,12 @@ test('the whole job through snowflake-sdk against the stand-in on the small ware
   };
   await prepareSchema(sfSchema, sfEnv, ex);
   const config = loadConfig({ ...sfEnv, SNOWFLAKE_ACCESS_URL: 'http://127.0.0.1:1' });
-  const c = await testClient();
-  let ref;
-  try {
-    ref = await readReferenceData(c, sfSchema, createLogger({ level: 'ERROR' }));
-  } finally {
-    await c.end();
-  }
+  const params = await paramsFromTarget(config, createLogger({ level: 'ERROR' }));
   const { database, schema } = config.warehouse;
   executor = await warehouseExecutor({
     path: warehouse,
     database,
-    twins: detectionTwins(detectionParams(config, ref), { database, schema }),
+    twins: detectionTwins(params, { database, schema }),
     // small parts, so the results of a small warehouse span several chunks
     inlineBytes: 2_000,
     firstChunkBytes: 1_000,
