@@ -45,6 +45,13 @@ const APPLICATION = 'conflict-updater';
 const MAX_BINDS_PER_INSERT = 16_384;
 /** Above any insert slice: array binds never go through a stage (CLIENT_STAGE_ARRAY_BINDING_THRESHOLD). */
 const ARRAY_BINDING_THRESHOLD = 1_000_000;
+/**
+ * CLIENT_RESULT_CHUNK_SIZE (MB), the smallest Snowflake takes. The driver holds a chunk whole, as
+ * text and then parsed, plus the chunks it prefetches; at the account default (160) a chunk of the
+ * detected rows is ~16 MB compressed and ~100 MB of JSON, which a 256 MB heap cannot parse. At 16,
+ * chunks are ~1.6 MB compressed (or, with the 2026_04 behaviour change, 16 MB uncompressed at most).
+ */
+const RESULT_CHUNK_SIZE_MB = 16;
 /** How long close() and cancel() wait for Snowflake before giving up (SIGTERM: exit within 20 s). */
 const GOODBYE_TIMEOUT_MS = 5_000;
 
@@ -589,6 +596,12 @@ export async function openSnowflakeSession(
   );
 
   const session = new SnowflakeSession(connection, ctx, opts.log, queryTag, chunkParsingCounter());
+  try {
+    await session.execute(`ALTER SESSION SET CLIENT_RESULT_CHUNK_SIZE = ${RESULT_CHUNK_SIZE_MB}`);
+  } catch (err) {
+    await session.close();
+    throw err;
+  }
   if (opts.timezone) {
     try {
       await session.execute(`ALTER SESSION SET TIMEZONE = ${snowflakeText.str(opts.timezone)}`);

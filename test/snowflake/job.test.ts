@@ -108,8 +108,9 @@ test('task02_00_run_conflict_update on Snowflake (stand-in): one session, statem
   assert.equal(tokens.size, 1, 'every statement in the one session');
   assert.ok(si.logouts.some((l) => tokens.has(l.sessionToken)), 'logged out');
   const sqls = si.statements.map((s) => s.sql);
-  assert.equal(sqls[0], "ALTER SESSION SET TIMEZONE = 'America/New_York'");
-  assert.match(sqls[1], /CURRENT_TIMESTAMP\(\)::TIMESTAMP_NTZ/, 'the clock is read once, after the zone is set');
+  assert.equal(sqls[0], 'ALTER SESSION SET CLIENT_RESULT_CHUNK_SIZE = 16');
+  assert.equal(sqls[1], "ALTER SESSION SET TIMEZONE = 'America/New_York'");
+  assert.match(sqls[2], /CURRENT_TIMESTAMP\(\)::TIMESTAMP_NTZ/, 'the clock is read once, after the zone is set');
   assert.equal(sqls.filter((s) => /CURRENT_TIMESTAMP/.test(s)).length, 1);
   const insert = si.statements.find((s) => s.sql.startsWith('INSERT INTO cu_excluded_ssns'));
   assert.ok(insert, 'excluded SSNs inserted');

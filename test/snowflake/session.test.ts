@@ -79,9 +79,14 @@ describe('one session per run', () => {
   });
 
   test("the session's TIMEZONE is the run's zone", () => {
-    assert.equal(si.statements[0].sql, "ALTER SESSION SET TIMEZONE = 'America/New_York'");
+    assert.equal(si.statements[1].sql, "ALTER SESSION SET TIMEZONE = 'America/New_York'");
     const token = si.sessionTokens[0];
     assert.equal(si.sessionParameters(token)?.TIMEZONE, 'America/New_York');
+  });
+
+  test('result chunks are asked to be as small as Snowflake makes them (CLIENT_RESULT_CHUNK_SIZE 16), first thing in the session', () => {
+    assert.equal(si.statements[0].sql, 'ALTER SESSION SET CLIENT_RESULT_CHUNK_SIZE = 16');
+    assert.equal(si.sessionParameters(si.sessionTokens[0])?.CLIENT_RESULT_CHUNK_SIZE, 16);
   });
 
   test('every statement of the run uses the one session token, in call order, one at a time', async () => {
@@ -149,12 +154,12 @@ describe('one session per run', () => {
     assert.equal(si.logouts.at(-1)!.sessionToken, si.sessionTokens.at(-1));
   });
 
-  test('no TIMEZONE configured: the session keeps its own zone (no ALTER SESSION)', async () => {
+  test('no TIMEZONE configured: the session keeps its own zone (no ALTER SESSION SET TIMEZONE)', async () => {
     const n = si.statements.length;
     const w2 = await open(si);
     await w2.version();
     await w2.close();
-    assert.ok(si.statements.slice(n).every((s) => !/ALTER SESSION/.test(s.sql)));
+    assert.ok(si.statements.slice(n).every((s) => !/ALTER SESSION SET TIMEZONE/.test(s.sql)));
     assert.equal(si.sessionParameters(si.sessionTokens.at(-1)!)?.TIMEZONE, 'America/Los_Angeles');
   });
 
