@@ -38,6 +38,8 @@ export interface JobMemory {
   readonly peakArrayBuffersMb: number;
   readonly heapSizeLimitMb: number;
   readonly garbageCollections: number;
+  /** User + system CPU time of the job process. */
+  readonly cpuSeconds: number;
 }
 
 /** The driver's chunk parsing, from the job's log line (src/warehouse/snowflake.ts). */

@@ -116,11 +116,19 @@ export function renderMemory(warehouse: string, run: JobRunResult, duckdbRun: Jo
   const rows: string[][] = [];
   const row = (label: string, r: JobRunResult) => {
     const m = r.memory;
-    rows.push([label, fmt(r.wallSeconds, 1), fmt(r.peakRssMb), m ? fmt(m.peakHeapUsedMb) : '–', m ? fmt(m.peakHeapTotalMb) : '–', m ? fmt(m.heapSizeLimitMb) : '–']);
+    rows.push([
+      label,
+      fmt(r.wallSeconds, 1),
+      m?.cpuSeconds === undefined ? '–' : fmt(m.cpuSeconds, 1),
+      fmt(r.peakRssMb),
+      m ? fmt(m.peakHeapUsedMb) : '–',
+      m ? fmt(m.peakHeapTotalMb) : '–',
+      m ? fmt(m.heapSizeLimitMb) : '–',
+    ]);
   };
   row(warehouse === 'snowflake-stand-in' ? 'through snowflake-sdk (stand-in)' : 'DuckDB path', run);
   if (duckdbRun) row('DuckDB path', duckdbRun);
-  const head = ['job process', 'seconds', 'peak RSS MB', 'V8 heap used MB', 'V8 heap committed MB', 'heap limit MB'];
+  const head = ['job process', 'seconds', 'CPU s', 'peak RSS MB', 'V8 heap used MB', 'V8 heap committed MB', 'heap limit MB'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const out = [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];

@@ -4,6 +4,11 @@
 // job's reference data from the job's target (the twins need the job's DetectionParams), prints
 // one line `{"url": …}` when it listens, and on SIGTERM (or stdin closing) prints
 // `{"stats": …}` and exits.
+//
+// For experiments, two variables change the chunks it makes: STAND_IN_FIRST_CHUNK_BYTES (the
+// compressed size of the first chunk; the size a production-sized result reaches after a few
+// chunks, on a smaller warehouse) and STAND_IN_CHUNK_SIZE_MB (CLIENT_RESULT_CHUNK_SIZE whatever the
+// session sets: 160 is the account default).
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../../src/config/config.js';
 import { paramsFromTarget } from '../../src/bench/targetReference.js';
@@ -27,7 +32,14 @@ const config = loadConfig(spec.env);
 const log = createLogger({ level: 'WARNING', out: process.stderr });
 const params = await paramsFromTarget(config, log);
 const { database, schema } = config.warehouse;
-const executor = await warehouseExecutor({ path: spec.duckdbPath, database, twins: detectionTwins(params, { database, schema }) });
+const number = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+const executor = await warehouseExecutor({
+  path: spec.duckdbPath,
+  database,
+  twins: detectionTwins(params, { database, schema }),
+  firstChunkBytes: number('STAND_IN_FIRST_CHUNK_BYTES'),
+  chunkSizeMb: number('STAND_IN_CHUNK_SIZE_MB'),
+});
 const si = await SnowflakeStandIn.start({ account: spec.account, user: spec.user, publicKey: spec.publicKeyPem, warehouse: executor });
 process.stdout.write(`${JSON.stringify({ url: si.url })}\n`);
 

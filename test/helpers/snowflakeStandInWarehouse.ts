@@ -51,6 +51,8 @@ export interface WarehouseFile {
    */
   readonly inlineBytes?: number;
   readonly firstChunkBytes?: number;
+  /** CLIENT_RESULT_CHUNK_SIZE whatever the session sets (an experiment: the account default's chunks). */
+  readonly chunkSizeMb?: number;
 }
 
 /** What the stand-in sent, for the benchmark's log and the tests. */
@@ -139,7 +141,7 @@ class DuckDbSessionExecutor implements SessionExecutor {
       const table = /^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?TABLE\s+(\w+)/i.exec(twin.sql)?.[1];
       return { columns: [col('status', 'text')], rows: [[table ? `Table ${table.toUpperCase()} successfully created.` : 'Statement executed successfully.']] };
     }
-    const chunkSizeMb = Math.max(16, Math.min(160, Number(parameters.CLIENT_RESULT_CHUNK_SIZE ?? 160)));
+    const chunkSizeMb = Math.max(16, Math.min(160, Number(this.file.chunkSizeMb ?? parameters.CLIENT_RESULT_CHUNK_SIZE ?? 160)));
     const sizes = { inline: this.file.inlineBytes ?? INLINE_BYTES, first: this.file.firstChunkBytes ?? FIRST_CHUNK_BYTES, cap: chunkSizeMb * (MB / 10) };
     const result = await wireResult(conn, twin, sizes, this.stats);
     if (twin.clock) {
