@@ -17,7 +17,7 @@ import { duckdbBaseline, postgresBaseline, type DuckDbBaseline, type ExportFiles
 import { buildProgram, imageNodeOptions, ROOT, runJob, type ChunkParse, type JobMemory, type JobRunResult, type Program } from './job.js';
 import type { BenchOptions, BenchWarehouse } from './options.js';
 import { startStandIn, type StandIn, type StandInStats } from './standIn.js';
-import { initPrior, PRIOR_RECIPE, shapePrior, type PriorShape } from './prior.js';
+import { EXCLUDED_SSNS, initPrior, PRIOR_RECIPE, shapePrior, type PriorShape } from './prior.js';
 import { cloneDatabase, databaseExists, dropDatabase, startBenchServer, type BenchServer } from './server.js';
 import { renderMemory, renderTable, round, stepResults, type StepResult } from './table.js';
 
@@ -119,8 +119,9 @@ async function ensurePrior(
   wh: WarehouseManifest,
   program: Program,
 ): Promise<PriorManifest> {
-  const tpl = `bench_tpl_${opts.profile}_s${opts.seed}`;
-  const manifestPath = join(dir, 'prior.json');
+  const empty = opts.prior === 'empty';
+  const tpl = `bench_tpl_${opts.profile}_s${opts.seed}${empty ? '_empty' : ''}`;
+  const manifestPath = join(dir, empty ? 'prior-empty.json' : 'prior.json');
   const m = readJson<PriorManifest>(manifestPath);
   const admin = await server.connect();
   try {
@@ -137,6 +138,16 @@ async function ensurePrior(
       await initPrior(c, opts.profile, PLACEHOLDER_SSNS);
     } finally {
       await c.end();
+    }
+    if (empty) {
+      // The schema and reference data only: the state of the first run below.
+      await dropDatabase(admin, tpl);
+      await admin.query(`ALTER DATABASE ${build} RENAME TO ${tpl}`);
+      const shape: PriorShape = { tableRows: 0, stale: 0, excludedSsns: EXCLUDED_SSNS[opts.profile] ?? 0, excludedAgencies: 3 };
+      const manifest: PriorManifest = { recipe: PRIOR_RECIPE, warehouseBuiltAt: wh.builtAt, database: tpl, shape, firstRun: {}, builtAt: new Date().toISOString() };
+      await writeJsonAtomic(manifestPath, manifest);
+      say('Prior state: empty (schema and reference data only)');
+      return manifest;
     }
     const t0 = performance.now();
     const first = await runJob({
@@ -314,7 +325,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
       };
       for (let i = 1; i <= opts.runs; i++) runs.push(await timedRun(`Run ${i}/${opts.runs}`, opts.warehouse));
       // The DuckDB path once more, for its memory next to the driver's.
-      const duckdbRun = opts.warehouse === 'snowflake-stand-in' ? await timedRun('Comparison run', 'duckdb') : undefined;
+      const duckdbRun = opts.warehouse === 'snowflake-stand-in' && opts.compare ? await timedRun('Comparison run', 'duckdb') : undefined;
       await dropDatabase(admin, runDb);
       const best = runs.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a));
       const sorted = runs.map((r) => r.wallSeconds).sort((a, b) => a - b);

@@ -33,6 +33,14 @@ export interface BenchOptions {
    * one DuckDB-path run follows, for the memory figures side by side).
    */
   readonly warehouse: BenchWarehouse;
+  /** snowflake-stand-in: also run the DuckDB path once, for its memory beside the driver's (default). */
+  readonly compare: boolean;
+  /**
+   * The target state the runs start from: `shaped` (production-shaped conflictvisitmaps, built
+   * once: ~30 min for prod) or `empty` (the schema and reference data only: the first run's state,
+   * in seconds; the warehouse streams and their memory are the same, the merge has less to do).
+   */
+  readonly prior: 'shaped' | 'empty';
 }
 
 export type BenchWarehouse = 'duckdb' | 'snowflake-stand-in';
@@ -41,7 +49,7 @@ export type BenchWarehouse = 'duckdb' | 'snowflake-stand-in';
 export const BENCH_AS_OF = '2026-02-14 12:00:00';
 
 export const BENCH_USAGE =
-  'usage: conflict-updater bench --profile small|medium|prod [--json FILE] [--seed N] [--rebuild] [--runs N] [--no-baseline] [--program source|dist] [--explain MS] [--duckdb NAME=VALUE]… [--env NAME=VALUE]… [--warehouse duckdb|snowflake-stand-in]';
+  'usage: conflict-updater bench --profile small|medium|prod [--json FILE] [--seed N] [--rebuild] [--runs N] [--no-baseline] [--program source|dist] [--explain MS] [--duckdb NAME=VALUE]… [--env NAME=VALUE]… [--warehouse duckdb|snowflake-stand-in] [--no-compare] [--prior shaped|empty]';
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
   // --env may repeat: collect it before the generic parser sees the rest.
@@ -73,6 +81,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     program: 'string',
     explain: 'string',
     warehouse: 'string',
+    'no-compare': 'boolean',
+    prior: 'string',
     help: 'boolean',
   });
   if (a.help) throw new ConfigError(BENCH_USAGE);
@@ -92,9 +102,13 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   if (explainMs !== undefined && !(Number.isInteger(explainMs) && explainMs >= 0)) throw new ConfigError(`--explain needs milliseconds (got "${String(a.explain)}")`);
   const warehouse = String(a.warehouse ?? 'duckdb');
   if (warehouse !== 'duckdb' && warehouse !== 'snowflake-stand-in') throw new ConfigError(`--warehouse must be duckdb or snowflake-stand-in (got "${warehouse}")`);
+  const prior = String(a.prior ?? 'shaped');
+  if (prior !== 'shaped' && prior !== 'empty') throw new ConfigError(`--prior must be shaped or empty (got "${prior}")`);
   return {
     duckdb,
     warehouse,
+    compare: a['no-compare'] !== true,
+    prior,
     explainMs,
     program,
     profile,
