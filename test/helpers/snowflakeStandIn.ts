@@ -567,6 +567,7 @@ export class SnowflakeStandIn {
     if (!matcher && session.executor) {
       // Run for real: answered when done, or "in progress" first when it takes long (as Snowflake).
       const body = this.executeBody(session, stmt);
+      body.catch(() => undefined); // answered (or reported) by whoever waits for it
       const done = await Promise.race([body, sleep(this.options.asyncAfterMs ?? 20_000).then(() => undefined)]);
       if (done !== undefined) return json(res, 200, done);
       session.running.set(queryId, { requestId: stmt.requestId, body });
