@@ -32,9 +32,10 @@ export async function startStandIn(input: JobRunInput, specPath: string): Promis
     SNOWFLAKE_WAREHOUSE: 'BENCH_WH',
     SNOWFLAKE_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
   };
+  // The job's configuration without its Snowflake login (no key on disk): the same database and
+  // schema names, windows, AS_OF and target, which is all the twins need.
   const env: Record<string, string> = {};
-  // The job's configuration; the access URL is not known yet and not needed for the twins.
-  for (const [k, v] of Object.entries({ ...jobEnv(input), ...sf, SNOWFLAKE_ACCESS_URL: 'http://127.0.0.1:1' })) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(jobEnv(input))) if (v !== undefined && !(k in sf) && k !== 'SNOWFLAKE_ACCESS_URL') env[k] = v;
   writeFileSync(
     specPath,
     JSON.stringify({ env, duckdbPath: input.duckdbPath, account: ACCOUNT, user: USER, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) }),
