@@ -272,6 +272,8 @@ export class SnowflakeStandIn {
   readonly aborts: Array<{ requestId?: string; queryId?: string; at: number }> = [];
   readonly logouts: Array<{ sessionToken: string | undefined; at: number }> = [];
   readonly telemetry: unknown[] = [];
+  /** Query ids of the result polls (GET /queries/<id>/result), in order. */
+  readonly polls: string[] = [];
   /** Called when a chunk is requested, before it is generated (tests note what was consumed by then). */
   onChunkRequest: ((req: ChunkRequest) => void) | undefined;
   /** An HTTP status to answer a chunk request with instead of the chunk (storage failures). */
@@ -629,6 +631,7 @@ export class SnowflakeStandIn {
   }
 
   private async pollResult(res: ServerResponse, session: Session, queryId: string): Promise<void> {
+    this.polls.push(queryId);
     const running = session.running.get(queryId);
     if (running) {
       const done = await Promise.race([running.body, sleep(this.options.asyncAfterMs ?? 20_000).then(() => undefined)]);

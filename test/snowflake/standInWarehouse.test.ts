@@ -111,3 +111,20 @@ test('a statement without a DuckDB twin is refused and named', async () => {
   // the session goes on
   assert.deepEqual(await wh.query('SELECT COUNT(*) AS "n" FROM cu_t'), [{ n: '1' }]);
 });
+
+test('a statement still running after asyncAfterMs is answered "in progress" and polled to its result, as Snowflake does for long statements', async () => {
+  const slow = await standIn({ warehouse: executor, asyncAfterMs: 1 });
+  const w = await open(slow);
+  try {
+    const rows: WarehouseRow[] = [];
+    for await (const batch of w.stream('SELECT "i", "pad" FROM BIG', [], 10000)) rows.push(...batch);
+    assert.equal(rows.length, 60000);
+    const big = slow.statements.find((st) => st.sql.includes('FROM BIG'));
+    assert.ok(big && slow.polls.includes(big.queryId), 'the driver polled for the result');
+    // a session of its own: the other session's temporary table is not there
+    await assert.rejects(w.query('SELECT COUNT(*) AS "n" FROM cu_t'), /cu_t/);
+  } finally {
+    await w.close();
+    await slow.close();
+  }
+});
