@@ -46,7 +46,8 @@ const MAX_BINDS_PER_INSERT = 16_384;
 /** Above any insert slice: array binds never go through a stage (CLIENT_STAGE_ARRAY_BINDING_THRESHOLD). */
 const ARRAY_BINDING_THRESHOLD = 1_000_000;
 /**
- * CLIENT_RESULT_CHUNK_SIZE (MB), the smallest Snowflake takes. The driver holds a chunk whole, as
+ * CLIENT_RESULT_CHUNK_SIZE (MB), the smallest Snowflake takes (16 to 160, default 160:
+ * snowflake-connector-nodejs issue #790). The driver holds a chunk whole, as
  * text and then parsed, plus the chunks it prefetches; at the account default (160) a chunk of the
  * detected rows is ~16 MB compressed and ~100 MB of JSON, which a 256 MB heap cannot parse. At 16,
  * chunks are ~1.6 MB compressed (or, with the 2026_04 behaviour change, 16 MB uncompressed at most).
@@ -599,8 +600,11 @@ export async function openSnowflakeSession(
   try {
     await session.execute(`ALTER SESSION SET CLIENT_RESULT_CHUNK_SIZE = ${RESULT_CHUNK_SIZE_MB}`);
   } catch (err) {
-    await session.close();
-    throw err;
+    // A tuning the account refuses is no reason not to run: the run goes on with larger chunks.
+    opts.log.warn(
+      `Snowflake refused CLIENT_RESULT_CHUNK_SIZE = ${RESULT_CHUNK_SIZE_MB} (${err instanceof Error ? err.message : String(err)}): ` +
+        'result chunks keep the account default, and a large result may need more memory than the heap cap allows',
+    );
   }
   if (opts.timezone) {
     try {

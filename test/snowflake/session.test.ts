@@ -173,6 +173,22 @@ describe('one session per run', () => {
   });
 });
 
+describe('CLIENT_RESULT_CHUNK_SIZE refused', () => {
+  test('the session opens anyway, with a warning that names the parameter', async () => {
+    const si = await standIn();
+    try {
+      si.on(/^ALTER SESSION SET CLIENT_RESULT_CHUNK_SIZE/, { error: { code: '001011', message: 'invalid parameter value', sqlState: '22023' } });
+      const cap = captureLog();
+      const wh = await open(si, { log: cap.log });
+      assert.equal(await wh.version(), '9.99.0');
+      await wh.close();
+      assert.match(cap.text(), /WARNING .*Snowflake refused CLIENT_RESULT_CHUNK_SIZE = 16 .*invalid parameter value.*account default/);
+    } finally {
+      await si.close();
+    }
+  });
+});
+
 describe('values as the WarehouseRow contract', () => {
   let si: SnowflakeStandIn;
   let wh: WarehouseSession;
