@@ -4,6 +4,9 @@
 //  - Login: key-pair (JWT, authenticator SNOWFLAKE_JWT) with the normalised PKCS#8 PEM; role,
 //    warehouse, database and schema from the configuration; QUERY_TAG naming the job and run;
 //    the session's TIMEZONE set to the run's zone when one is configured (ALTER SESSION).
+//  - Result chunks as small as Snowflake makes them (CLIENT_RESULT_CHUNK_SIZE), so the driver's
+//    memory fits the heap cap whatever the size of a result; the time the driver spends parsing
+//    them is logged when the session closes (snowflakeChunks.ts).
 //  - One connection, statements serialised in call order. A streamed result holds the session
 //    only while its statement runs: its rows come from result chunks, read as the consumer asks
 //    (back-pressure through statement.streamRows()), so the next statement may start meanwhile.
