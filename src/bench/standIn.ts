@@ -5,9 +5,9 @@
 // tool), so the job process holds only the job, as in production.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { jobEnv, ROOT, type JobRunInput } from './job.js';
 
 const SERVER = join(ROOT, 'test', 'helpers', 'snowflakeStandInServer.ts');
@@ -36,6 +36,7 @@ export async function startStandIn(input: JobRunInput, specPath: string): Promis
   // schema names, windows, AS_OF and target, which is all the twins need.
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(jobEnv(input))) if (v !== undefined && !(k in sf) && k !== 'SNOWFLAKE_ACCESS_URL') env[k] = v;
+  mkdirSync(dirname(specPath), { recursive: true });
   writeFileSync(
     specPath,
     JSON.stringify({ env, duckdbPath: input.duckdbPath, account: ACCOUNT, user: USER, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) }),
