@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { loadConfig } from '../config/config.js';
-import { detectionParams, detectionStatements, type Statement } from '../detection/detection.js';
+import { detectionStatements, type Statement } from '../detection/detection.js';
 import { createLogger } from '../log.js';
 import { DETECTED_NAMES } from '../sync/columns.js';
 import { copyLine } from '../sync/copy.js';
@@ -24,6 +24,7 @@ import { openDuckDb } from '../warehouse/duckdb.js';
 import type { WarehouseSession } from '../warehouse/warehouse.js';
 import { duckdbPreload, jobEnv, programArgs, ROOT, type JobRunInput, type Program } from './job.js';
 import { procStatus } from './memory.js';
+import { paramsFromTarget } from './targetReference.js';
 
 export interface ExportFiles {
   /** The detected rows as the job's staging COPY sends them: `rn \t value…` in the text format. */
@@ -94,23 +95,12 @@ export async function duckdbBaselineWorker(specPath: string): Promise<number> {
   const config = loadConfig(spec.env);
   const log = createLogger({ level: 'WARNING' });
   // Reference data from the target, as the job reads it.
-  const target = await openTarget(config.postgres, log);
-  let ref;
-  try {
-    const c = await target.connect();
-    try {
-      ref = await readReferenceData(c, config.postgres.schema, log);
-    } finally {
-      await c.end();
-    }
-  } finally {
-    await target.close();
-  }
+  const params = await paramsFromTarget(config, log);
   if (config.warehouse.kind !== 'duckdb') throw new Error('the DuckDB baseline needs DUCKDB_PATH');
   const asOf = config.asOf;
   if (asOf?.kind !== 'naive') throw new Error('the DuckDB baseline needs a naive AS_OF');
   const statements = detectionStatements('duckdb', {
-    ...detectionParams(config, ref),
+    ...params,
     clock: asOf.clock,
     database: config.warehouse.database,
     schema: config.warehouse.schema,

@@ -16,11 +16,12 @@ import { writeJsonAtomic } from '../report/report.js';
 import { statisticLabel, type StatisticName } from '../report/statistics.js';
 import { duckdbBaseline, postgresBaseline, type DuckDbBaseline, type ExportFiles, type PostgresBaseline } from './baseline.js';
 import { compareWithRevision, comparisonLines, endStateDigests, serverNow, TARGET_SCHEMA, type Comparison } from './compare.js';
-import { BENCH_TASK_MEMORY_MIB, buildProgram, programLabel, ROOT, taskNodeOptions, runJob, type JobRunResult, type Program } from './job.js';
-import type { BenchOptions } from './options.js';
-import { initPrior, PRIOR_RECIPE, shapePrior, type PriorShape } from './prior.js';
+import { BENCH_TASK_MEMORY_MIB, buildProgram, programLabel, ROOT, taskNodeOptions, runJob, type ChunkParse, type JobMemory, type JobRunResult, type Program } from './job.js';
+import type { BenchOptions, BenchWarehouse } from './options.js';
+import { startStandIn, type StandIn, type StandInStats } from './standIn.js';
+import { EXCLUDED_SSNS, initPrior, PRIOR_RECIPE, shapePrior, type PriorShape } from './prior.js';
 import { cloneDatabase, databaseExists, dropDatabase, startBenchServer, type BenchServer } from './server.js';
-import { renderTable, round, stepResults, type StepResult } from './table.js';
+import { renderMemory, renderTable, round, stepResults, type StepResult } from './table.js';
 
 const say = (m: string) => process.stdout.write(`${m}\n`);
 
@@ -120,8 +121,9 @@ async function ensurePrior(
   wh: WarehouseManifest,
   program: Program,
 ): Promise<PriorManifest> {
-  const tpl = `bench_tpl_${opts.profile}_s${opts.seed}`;
-  const manifestPath = join(dir, 'prior.json');
+  const empty = opts.prior === 'empty';
+  const tpl = `bench_tpl_${opts.profile}_s${opts.seed}${empty ? '_empty' : ''}`;
+  const manifestPath = join(dir, empty ? 'prior-empty.json' : 'prior.json');
   const m = readJson<PriorManifest>(manifestPath);
   const admin = await server.connect();
   try {
@@ -138,6 +140,16 @@ async function ensurePrior(
       await initPrior(c, opts.profile, PLACEHOLDER_SSNS);
     } finally {
       await c.end();
+    }
+    if (empty) {
+      // The schema and reference data only: the state of the first run below.
+      await dropDatabase(admin, tpl);
+      await admin.query(`ALTER DATABASE ${build} RENAME TO ${tpl}`);
+      const shape: PriorShape = { tableRows: 0, stale: 0, excludedSsns: EXCLUDED_SSNS[opts.profile] ?? 0, excludedAgencies: 3 };
+      const manifest: PriorManifest = { recipe: PRIOR_RECIPE, warehouseBuiltAt: wh.builtAt, database: tpl, shape, firstRun: {}, builtAt: new Date().toISOString() };
+      await writeJsonAtomic(manifestPath, manifest);
+      say('Prior state: empty (schema and reference data only)');
+      return manifest;
     }
     const t0 = performance.now();
     const first = await runJob({
@@ -198,6 +210,16 @@ export interface BenchResult {
   duckdbSettings: Record<string, string>;
   /** --compare-with: this program's results against the revision's. */
   comparison: Comparison | null;
+  /** The warehouse the timed runs went through (bench --warehouse). */
+  through: BenchWarehouse;
+  /** The job process's own memory in the best run, seen from inside (V8 heap). */
+  memory: JobMemory | null;
+  /** Through the driver: result chunks parsed and the time it took (best run). */
+  chunkParse: ChunkParse | null;
+  /** What the Snowflake stand-in served in the best run. */
+  standIn: StandInStats | null;
+  /** snowflake-stand-in: the DuckDB path's run on the same prior state, for its memory side by side. */
+  duckdbPathRun: { totalSeconds: number; peakRssMb: number; memory: JobMemory | null } | null;
 }
 
 export async function runBench(opts: BenchOptions, program: Program): Promise<BenchResult> {
@@ -247,7 +269,12 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
       const runs: JobRunResult[] = [];
       const loads: number[][] = [];
       let hereEndState: Record<string, string[]> = {};
-      for (let i = 1; i <= opts.runs; i++) {
+      const standInStats: StandInStats[] = [];
+      /**
+       * One timed run of the job on a fresh clone of the prior state, through `warehouse`;
+       * `keepEndState`: the end state is digested for --compare-with.
+       */
+      const timedRun = async (label: string, warehouse: BenchWarehouse, keepEndState = false): Promise<JobRunResult> => {
         await cloneDatabase(admin, prior.database, runDb);
         if (opts.explainMs !== undefined) {
           for (const set of [
@@ -265,10 +292,9 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         // A checkpoint now, so the clone's writes are not flushed during the timed run.
         await admin.query('CHECKPOINT');
         const since = await serverNow(admin);
-        loads.push(loadavg().map((l) => round(l, 2)));
-        say(`Run ${i}/${opts.runs}: the job on a fresh clone of the prior state (load average ${loads[i - 1].join(' ')})`);
+        const load = loadavg().map((l) => round(l, 2));
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-        const r = await runJob({
+        const input = {
           server,
           database: runDb,
           duckdbPath,
@@ -278,7 +304,21 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
           program,
           env: opts.jobEnv,
           duckdb: opts.duckdb,
-        });
+        };
+        let standIn: StandIn | undefined;
+        if (warehouse === 'snowflake-stand-in') {
+          standIn = await startStandIn(input, join(dir, 'runs', `${stamp}.stand-in.json`));
+          say(`${label}: the job through snowflake-sdk against the Snowflake stand-in (${standIn.env.SNOWFLAKE_ACCESS_URL}, its own process), fresh clone of the prior state (load average ${load.join(' ')})`);
+        } else {
+          say(`${label}: the job on a fresh clone of the prior state (load average ${load.join(' ')})`);
+        }
+        let r: JobRunResult;
+        try {
+          r = await runJob({ ...input, env: { ...opts.jobEnv, ...(standIn?.env ?? {}) } });
+        } finally {
+          const stats = await standIn?.stop();
+          if (stats) standInStats.push(stats);
+        }
         const pgLog = server.takeLog();
         if (opts.explainMs !== undefined) {
           const path = r.logPath.replace(/\.log$/, '.postgres.log');
@@ -286,7 +326,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
           say(`  PostgreSQL statements ≥ ${opts.explainMs} ms with their plans: ${path}`);
         }
         if (r.exitCode !== 0) throw new Error(`the job failed with exit ${r.exitCode}: see ${r.logPath}`);
-        if (opts.compareWith && i === 1) {
+        if (keepEndState) {
           const c = await server.connect(runDb);
           try {
             hereEndState = await endStateDigests(c, TARGET_SCHEMA, since);
@@ -294,9 +334,15 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
             await c.end();
           }
         }
-        say(`  ${r.wallSeconds.toFixed(2)}s, peak RSS ${r.peakRssMb.toFixed(0)} MB${r.peakStep ? ` (during ${r.peakStep})` : ''}${r.childPeakRssMb > 0 ? `, its DuckDB process ${r.childPeakRssMb.toFixed(0)} MB` : ''} (log ${r.logPath})`);
-        runs.push(r);
-      }
+        const heap = r.memory ? `, V8 heap peak ${r.memory.peakHeapUsedMb.toFixed(0)} MB used / ${r.memory.peakHeapTotalMb.toFixed(0)} MB committed (limit ${r.memory.heapSizeLimitMb.toFixed(0)} MB)` : '';
+        const parse = r.chunkParse ? `; driver parsed ${r.chunkParse.chunks.toLocaleString('en-US')} result chunks (${r.chunkParse.megabytes.toLocaleString('en-US')} MB of JSON) in ${r.chunkParse.seconds.toFixed(1)}s` : '';
+        say(`  ${r.wallSeconds.toFixed(2)}s, peak RSS ${r.peakRssMb.toFixed(0)} MB${r.peakStep ? ` (during ${r.peakStep})` : ''}${heap}${r.childPeakRssMb > 0 ? `, its DuckDB process ${r.childPeakRssMb.toFixed(0)} MB` : ''}${parse} (log ${r.logPath})`);
+        loads.push(load);
+        return r;
+      };
+      for (let i = 1; i <= opts.runs; i++) runs.push(await timedRun(`Run ${i}/${opts.runs}`, opts.warehouse, i === 1 && opts.compareWith !== undefined));
+      // The DuckDB path once more, for its memory next to the driver's.
+      const duckdbRun = opts.warehouse === 'snowflake-stand-in' && opts.compare ? await timedRun('Comparison run', 'duckdb') : undefined;
       const comparison = opts.compareWith
         ? await compareWithRevision({
             server,
@@ -348,6 +394,13 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         jobEnv: { NODE_OPTIONS: nodeOptions, ...opts.jobEnv },
         duckdbSettings: opts.duckdb,
         comparison: comparison ?? null,
+        through: opts.warehouse,
+        memory: best.memory ?? null,
+        chunkParse: best.chunkParse ?? null,
+        standIn: standInStats[runs.indexOf(best)] ?? null,
+        duckdbPathRun: duckdbRun
+          ? { totalSeconds: round(duckdbRun.wallSeconds, 3), peakRssMb: round(duckdbRun.peakRssMb, 1), memory: duckdbRun.memory ?? null }
+          : null,
       };
       say('');
       say(
@@ -363,8 +416,10 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
           jobDuckdbPeakMb: best.childPeakRssMb > 0 ? best.childPeakRssMb : undefined,
           duckdbPeakMb: duck?.peakRssMb,
           duckdbIdleMb: duck?.idleRssMb,
+          throughStandIn: opts.warehouse === 'snowflake-stand-in',
         }),
       );
+      say(renderMemory(opts.warehouse, best, duckdbRun));
       const st = result.statistics;
       const shown: StatisticName[] = ['affectedGroups', 'detected', 'matched', 'new', 'updated', 'inserted', 'staleResolved', 'exclusionResolved'];
       say(shown.map((n) => `${statisticLabel(n)} ${(st[n] ?? 0).toLocaleString('en-US')}`).join(', '));

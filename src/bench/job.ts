@@ -38,6 +38,32 @@ export function duckdbPreload(settings: Readonly<Record<string, string>> | undef
   return ['--import', new URL(`file://${join(ROOT, 'scripts', 'bench-duckdb-settings.mjs')}`).href];
 }
 
+/** `--import` of the preload that samples the job's V8 heap from inside (BENCH_MEMORY_PROBE). */
+export function memoryProbePreload(): string[] {
+  return ['--import', new URL(`file://${join(ROOT, 'scripts', 'bench-memory-probe.mjs')}`).href];
+}
+
+/** What the memory probe writes when the job exits (scripts/bench-memory-probe.mjs), MB. */
+export interface JobMemory {
+  readonly peakRssMb: number;
+  readonly peakHeapUsedMb: number;
+  readonly peakHeapTotalMb: number;
+  readonly peakExternalMb: number;
+  readonly peakArrayBuffersMb: number;
+  readonly heapSizeLimitMb: number;
+  readonly garbageCollections: number;
+  /** User + system CPU time of the job process. */
+  readonly cpuSeconds: number;
+}
+
+/** The driver's chunk parsing, from the job's log line (src/warehouse/snowflake.ts). */
+export interface ChunkParse {
+  readonly chunks: number;
+  readonly megabytes: number;
+  readonly rows: number;
+  readonly seconds: number;
+}
+
 /**
  * Where `dist` runs from: the bench compiles the sources itself into .bench/dist (never a shared
  * dist/ that may be stale), incrementally, before it runs anything (buildProgram).
@@ -116,6 +142,18 @@ export interface JobRunResult {
   readonly postgresPeakMb: number | undefined;
   readonly report: RunReport | undefined;
   readonly logPath: string;
+  /** The job's V8 heap and RSS as seen from inside; undefined when the probe wrote nothing. */
+  readonly memory: JobMemory | undefined;
+  /** Snowflake only: result chunks the driver parsed and the time it took. */
+  readonly chunkParse: ChunkParse | undefined;
+}
+
+/** The `Snowflake result chunks: …` line of a job's log. */
+export function chunkParseFromLog(text: string): ChunkParse | undefined {
+  const m = /Snowflake result chunks: ([\d,]+) parsed \(([\d,]+) MB of JSON, ([\d,]+) rows\) in ([\d.]+)s/.exec(text);
+  if (!m) return undefined;
+  const n = (s: string) => Number(s.replace(/,/g, ''));
+  return { chunks: n(m[1]), megabytes: n(m[2]), rows: n(m[3]), seconds: Number(m[4]) };
 }
 
 /** The last `<step>: started` line of the log at or before `at` (the log's stamps are UTC). */
@@ -169,10 +207,13 @@ export async function runJob(input: JobRunInput): Promise<JobRunResult> {
   mkdirSync(dirname(input.logPath), { recursive: true });
   mkdirSync(dirname(input.reportPath), { recursive: true });
   const log = createWriteStream(input.logPath);
+  const probePath = input.reportPath.replace(/\.json$/, '') + '.memory.json';
+  rmSync(probePath, { force: true });
   const t0 = performance.now();
-  const child = spawn(process.execPath, programArgs(input.program, [input.action ?? 'task02_00_run_conflict_update'], duckdbPreload(input.duckdb)), {
+  const preload = [...memoryProbePreload(), ...duckdbPreload(input.duckdb)];
+  const child = spawn(process.execPath, programArgs(input.program, [input.action ?? 'task02_00_run_conflict_update'], preload), {
     cwd: ROOT,
-    env: jobEnv(input),
+    env: { ...jobEnv(input), BENCH_MEMORY_PROBE: probePath },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const pid = child.pid;
@@ -224,5 +265,12 @@ export async function runJob(input: JobRunInput): Promise<JobRunResult> {
     report = undefined;
   }
   const peakStep = await stepAt(input.logPath, peakAt);
-  return { exitCode, wallSeconds, peakRssMb, peakStep, childPeakRssMb, postgresPeakMb, report, logPath: input.logPath };
+  let memory: JobMemory | undefined;
+  try {
+    memory = JSON.parse(await readFile(probePath, 'utf8')) as JobMemory;
+  } catch {
+    memory = undefined;
+  }
+  const chunkParse = chunkParseFromLog(await readFile(input.logPath, 'utf8').catch(() => ''));
+  return { exitCode, wallSeconds, peakRssMb, peakStep, childPeakRssMb, postgresPeakMb, report, logPath: input.logPath, memory, chunkParse };
 }

@@ -32,13 +32,29 @@ export interface BenchOptions {
    * its detected rows and end state are compared with this program's (compare.ts).
    */
   readonly compareWith: string | undefined;
+  /**
+   * The warehouse the timed runs go through: `duckdb` (the local path) or `snowflake-stand-in`
+   * (snowflake-sdk against the stand-in of Snowflake's HTTP service, running the DuckDB twins; then
+   * one DuckDB-path run follows, for the memory figures side by side).
+   */
+  readonly warehouse: BenchWarehouse;
+  /** snowflake-stand-in: also run the DuckDB path once, for its memory beside the driver's (default). */
+  readonly compare: boolean;
+  /**
+   * The target state the runs start from: `shaped` (production-shaped conflictvisitmaps, built
+   * once: ~30 min for prod) or `empty` (the schema and reference data only: the first run's state,
+   * in seconds; the warehouse streams and their memory are the same, the merge has less to do).
+   */
+  readonly prior: 'shaped' | 'empty';
 }
+
+export type BenchWarehouse = 'duckdb' | 'snowflake-stand-in';
 
 /** The fixed run instant of the benchmark data (a Saturday mid-day, as the production run). */
 export const BENCH_AS_OF = '2026-02-14 12:00:00';
 
 export const BENCH_USAGE =
-  'usage: conflict-updater bench --profile small|medium|prod [--json FILE] [--seed N] [--rebuild] [--runs N] [--no-baseline] [--program source|dist] [--explain MS] [--compare-with REV] [--duckdb NAME=VALUE]… [--env NAME=VALUE]…';
+  'usage: conflict-updater bench --profile small|medium|prod [--json FILE] [--seed N] [--rebuild] [--runs N] [--no-baseline] [--program source|dist] [--explain MS] [--compare-with REV] [--duckdb NAME=VALUE]… [--env NAME=VALUE]… [--warehouse duckdb|snowflake-stand-in] [--no-compare] [--prior shaped|empty]';
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
   // --env may repeat: collect it before the generic parser sees the rest.
@@ -70,6 +86,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     program: 'string',
     explain: 'string',
     'compare-with': 'string',
+    warehouse: 'string',
+    'no-compare': 'boolean',
+    prior: 'string',
     help: 'boolean',
   });
   if (a.help) throw new ConfigError(BENCH_USAGE);
@@ -90,9 +109,16 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   const compareWith = a['compare-with'] === undefined ? undefined : String(a['compare-with']);
   if (compareWith !== undefined && !/^[\w./~^@-]+$/.test(compareWith)) throw new ConfigError(`--compare-with needs a git revision (got "${compareWith}")`);
   if (compareWith !== undefined && a['no-baseline'] === true) throw new ConfigError('--compare-with compares the rows the baseline exports: it cannot go with --no-baseline');
+  const warehouse = String(a.warehouse ?? 'duckdb');
+  if (warehouse !== 'duckdb' && warehouse !== 'snowflake-stand-in') throw new ConfigError(`--warehouse must be duckdb or snowflake-stand-in (got "${warehouse}")`);
+  const prior = String(a.prior ?? 'shaped');
+  if (prior !== 'shaped' && prior !== 'empty') throw new ConfigError(`--prior must be shaped or empty (got "${prior}")`);
   return {
     compareWith,
     duckdb,
+    warehouse,
+    compare: a['no-compare'] !== true,
+    prior,
     explainMs,
     program,
     profile,

@@ -1,6 +1,7 @@
 // The benchmark's result: one table (performance.md) and the JSON of operations.md
 // (`totalSeconds`, `peakRssMb`, per step `seconds`, `rows`, `baselineSeconds`, `ratio`).
 import type { DuckDbBaseline, PostgresBaseline } from './baseline.js';
+import type { JobRunResult } from './job.js';
 
 export interface StepResult {
   name: string;
@@ -78,6 +79,8 @@ export function renderTable(
     jobDuckdbPeakMb?: number;
     duckdbPeakMb?: number;
     duckdbIdleMb?: number;
+    /** The warehouse was the Snowflake stand-in, in a process of its own. */
+    throughStandIn?: boolean;
   },
 ): string {
   const head = ['step', 'seconds', 'rows', 'rows/s', 'baseline s', 'ratio'];
@@ -90,6 +93,8 @@ export function renderTable(
   if (totals.jobDuckdbPeakMb !== undefined) {
     out.push(`peak RSS, job process: ${fmt(totals.peakRssMb)} MB`);
     out.push(`peak RSS, the job's DuckDB process (the warehouse): ${fmt(totals.jobDuckdbPeakMb)} MB`);
+  } else if (totals.throughStandIn) {
+    out.push(`peak RSS, job process (Node.js and snowflake-sdk; the Snowflake stand-in runs in its own process): ${fmt(totals.peakRssMb)} MB`);
   } else {
     out.push(`peak RSS, job process (Node.js + in-process DuckDB): ${fmt(totals.peakRssMb)} MB`);
   }
@@ -99,5 +104,40 @@ export function renderTable(
     );
   }
   if (totals.postgresPeakMb !== undefined) out.push(`peak resident memory, PostgreSQL server during the run: ${fmt(totals.postgresPeakMb)} MB`);
+  return out.join('\n');
+}
+
+/**
+ * The job process's memory: peak RSS (from /proc) and its V8 heap (from inside), for the timed
+ * run and, when it went through the Snowflake driver, for the DuckDB path's run beside it; then
+ * the driver's chunk parsing.
+ */
+export function renderMemory(warehouse: string, run: JobRunResult, duckdbRun: JobRunResult | undefined): string {
+  const rows: string[][] = [];
+  const row = (label: string, r: JobRunResult) => {
+    const m = r.memory;
+    rows.push([
+      label,
+      fmt(r.wallSeconds, 1),
+      m?.cpuSeconds === undefined ? '–' : fmt(m.cpuSeconds, 1),
+      fmt(r.peakRssMb),
+      m ? fmt(m.peakHeapUsedMb) : '–',
+      m ? fmt(m.peakHeapTotalMb) : '–',
+      m ? fmt(m.heapSizeLimitMb) : '–',
+    ]);
+  };
+  row(warehouse === 'snowflake-stand-in' ? 'through snowflake-sdk (stand-in)' : 'DuckDB path', run);
+  if (duckdbRun) row('DuckDB path', duckdbRun);
+  const head = ['job process', 'seconds', 'CPU s', 'peak RSS MB', 'V8 heap used MB', 'V8 heap committed MB', 'heap limit MB'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const out = [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  const p = run.chunkParse;
+  if (p) {
+    out.push(
+      `driver: ${fmt(p.chunks)} result chunks, ${fmt(p.megabytes)} MB of JSON, ${fmt(p.rows)} rows, parsed in ${fmt(p.seconds, 1)} s ` +
+        `(${fmt((p.seconds / Math.max(run.wallSeconds, 1e-9)) * 100, 0)}% of the run)`,
+    );
+  }
   return out.join('\n');
 }

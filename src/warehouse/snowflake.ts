@@ -4,6 +4,9 @@
 //  - Login: key-pair (JWT, authenticator SNOWFLAKE_JWT) with the normalised PKCS#8 PEM; role,
 //    warehouse, database and schema from the configuration; QUERY_TAG naming the job and run;
 //    then the session settings the SQL depends on pinned (sessionSettings(), ALTER SESSION).
+//  - Result chunks as small as Snowflake makes them (CLIENT_RESULT_CHUNK_SIZE), so the driver's
+//    memory fits the heap cap whatever the size of a result; the time the driver spends parsing
+//    them is logged when the session closes (snowflakeChunks.ts).
 //  - One connection, statements serialised in call order. A streamed result holds the session
 //    only while its statement runs: its rows come from result chunks, read as the consumer asks
 //    (back-pressure through statement.streamRows()), so the next statement may start meanwhile.
@@ -18,9 +21,10 @@ import type { Readable } from 'node:stream';
 import type { Column, Connection, ConnectionOptions, RowStatement, SnowflakeLogger } from 'snowflake-sdk';
 import type { SnowflakeConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { formatCount, type Logger } from '../log.js';
 import { snowflakeText } from '../sqlText.js';
 import { onlyRow } from './resultRow.js';
+import { chunkParsingCounter } from './snowflakeChunks.js';
 import { firstLine, SnowflakeError, toSnowflakeError, type SnowflakeErrorContext } from './snowflakeErrors.js';
 import type { OpenWarehouseOptions, SqlParam, WarehouseRow, WarehouseSession, WarehouseValue } from './warehouse.js';
 
@@ -45,6 +49,14 @@ const APPLICATION = 'conflict-updater';
 const MAX_BINDS_PER_INSERT = 16_384;
 /** Above any insert slice: array binds never go through a stage (CLIENT_STAGE_ARRAY_BINDING_THRESHOLD). */
 const ARRAY_BINDING_THRESHOLD = 1_000_000;
+/**
+ * CLIENT_RESULT_CHUNK_SIZE (MB), the smallest Snowflake takes (16 to 160, default 160:
+ * snowflake-connector-nodejs issue #790). The driver holds a chunk whole, as
+ * text and then parsed, plus the chunks it prefetches; at the account default (160) a chunk of the
+ * detected rows is ~16 MB compressed and ~100 MB of JSON, which a 256 MB heap cannot parse. At 16,
+ * chunks are ~1.6 MB compressed (or, with the 2026_04 behaviour change, 16 MB uncompressed at most).
+ */
+const RESULT_CHUNK_SIZE_MB = 16;
 /** How long close() and cancel() wait for Snowflake before giving up (SIGTERM: exit within 20 s). */
 const GOODBYE_TIMEOUT_MS = 5_000;
 
@@ -281,6 +293,7 @@ class SnowflakeSession implements WarehouseSession {
     private readonly ctx: SnowflakeErrorContext,
     private readonly log: Logger,
     private readonly queryTag: string | undefined,
+    private readonly parsing: ReturnType<typeof chunkParsingCounter>,
   ) {}
 
   /** Wait for the session: statements run one at a time, in call order. */
@@ -488,6 +501,15 @@ class SnowflakeSession implements WarehouseSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const p = this.parsing.read();
+    if (p && p.chunks > 0) {
+      // The job's own CPU cost of the big results: the driver's JSON.parse of each chunk and its row objects.
+      this.log.info(
+        `Snowflake result chunks: ${formatCount(p.chunks)} parsed (${formatCount(Math.round(p.chars / 1e6))} MB of JSON, ` +
+          `${formatCount(p.rows)} rows) in ${p.seconds.toFixed(1)}s`,
+        { chunks: p.chunks, chunkMegabytes: Math.round(p.chars / 1e6), chunkRows: p.rows, chunkParseSeconds: Number(p.seconds.toFixed(3)) },
+      );
+    }
     for (const h of this.streams) {
       h.failure ??= new SnowflakeError('Snowflake session closed while a result was being read', 'session');
       h.rs.destroy();
@@ -581,6 +603,9 @@ export async function openSnowflakeSession(
     schema: config.schema,
     application: APPLICATION,
     jsTreatIntegerAsBigInt: false,
+    // The driver's default gives a NULL fetched as a string (fetchAsString: every number) as the
+    // text 'NULL'; a NULL must stay NULL (warehouse.ts).
+    representNullAsStringNull: false,
     arrayBindingThreshold: ARRAY_BINDING_THRESHOLD,
     clientSessionKeepAlive: false,
     sfRetryMaxLoginRetries: tuning.loginRetries ?? 3,
@@ -613,7 +638,16 @@ export async function openSnowflakeSession(
       `role ${config.role ?? '<default>'}, warehouse ${config.warehouse}, database ${config.database}, schema ${config.schema}`,
   );
 
-  const session = new SnowflakeSession(connection, ctx, opts.log, queryTag);
+  const session = new SnowflakeSession(connection, ctx, opts.log, queryTag, chunkParsingCounter());
+  try {
+    await session.execute(`ALTER SESSION SET CLIENT_RESULT_CHUNK_SIZE = ${RESULT_CHUNK_SIZE_MB}`);
+  } catch (err) {
+    // A tuning the account refuses is no reason not to run: the run goes on with larger chunks.
+    opts.log.warn(
+      `Snowflake refused CLIENT_RESULT_CHUNK_SIZE = ${RESULT_CHUNK_SIZE_MB} (${err instanceof Error ? err.message : String(err)}): ` +
+        'result chunks keep the account default, and a large result may need more memory than the heap cap allows',
+    );
+  }
   for (const setting of sessionSettings(opts.timezone)) {
     try {
       await session.execute(alterSession(setting));

@@ -19,11 +19,17 @@
 //   POST /session?delete=true          logout
 //   POST /session/heartbeat, /telemetry/send, /session/token-request: answered with success
 //
-// Statements are answered by handlers the test registers (`on(match, reply)`); without one, DDL,
-// DML, ALTER SESSION and SELECT CURRENT_VERSION() get Snowflake-like defaults and any other
-// SELECT is a compilation error, so an unexpected statement shows up. ALTER SESSION sets the
-// session's parameters (sessionParameters()); with QUOTED_IDENTIFIERS_IGNORE_CASE = TRUE (an
-// account default, `accountParameters`) result column names come back upper-case, as Snowflake's.
+// Statements are answered by handlers the test registers (`on(match, reply)`) first. Then, with a
+// `warehouse` (an executor: snowflakeStandInWarehouse.ts), a statement is run for real: the
+// executor finds the DuckDB twin of the Snowflake statement and runs it on a warehouse file, one
+// DuckDB connection per session, and the result comes back in Snowflake's JSON result format, the
+// first rows inline and the rest in gzip chunks that grow up to the session's
+// CLIENT_RESULT_CHUNK_SIZE, as the service sends them. Without either, DDL, DML, ALTER SESSION and
+// SELECT CURRENT_VERSION() get Snowflake-like defaults and any other SELECT is a compilation
+// error, so an unexpected statement shows up.
+// ALTER SESSION sets the session's parameters (sessionParameters()); with
+// QUOTED_IDENTIFIERS_IGNORE_CASE = TRUE (an account default, `accountParameters`) result column
+// names come back upper-case, as Snowflake's.
 import { createHash, createPublicKey, randomBytes, randomUUID, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -102,12 +108,41 @@ export type Reply =
       inlineRows?: number;
       delayMs?: number;
     }
+  /**
+   * A result computed before the answer, as Snowflake stores it: the first rows inline (`inline`:
+   * their JSON texts joined by commas), the rest in gzip chunks of the JSON chunk format.
+   */
+  | { columns: ColumnSpec[]; inline: string; inlineRows: number; chunks: StoredChunk[]; delayMs?: number }
   /** A failed statement, as Global Services reports it. */
   | { error: { code: string; message: string; sqlState: string }; delayMs?: number }
   /** DML: the rows changed. */
   | { dml: 'insert' | 'update' | 'delete' | 'merge'; count: number; delayMs?: number }
   /** A statement that runs until it is cancelled (abort-request) or the stand-in stops. */
   | { hang: true };
+
+/** A result chunk as stored (S3 in the service): gzip of the rows' JSON texts joined by commas. */
+export interface StoredChunk {
+  body: Buffer;
+  rowCount: number;
+  uncompressedSize: number;
+}
+
+/**
+ * Runs statements for real for one Snowflake session (snowflakeStandInWarehouse.ts). `run` answers
+ * undefined for a statement it has no way to run (the stand-in then says so, as a compilation
+ * error).
+ */
+export interface SessionExecutor {
+  run(stmt: RecordedStatement, parameters: Readonly<Record<string, string | number | boolean>>): Promise<Reply | undefined>;
+  /** Stop the statement running now (abort-request). */
+  interrupt(): void;
+  close(): Promise<void>;
+}
+
+export interface StatementExecutor {
+  /** A session logged in: its parameters (TIMEZONE…) as the stand-in holds them. */
+  open(parameters: Readonly<Record<string, string | number | boolean>>): SessionExecutor;
+}
 
 export interface RecordedStatement {
   sql: string;
@@ -157,6 +192,13 @@ export interface StandInOptions {
   accountParameters?: Record<string, string | number | boolean>;
   /** HTTP status for a login to an account the stand-in does not know. */
   unknownAccountStatus?: 403 | 404;
+  /** Runs the statements no handler answers (snowflakeStandInWarehouse.ts). */
+  warehouse?: StatementExecutor;
+  /**
+   * A statement still running after this long is answered "in progress" (333333) and the driver
+   * polls for it, as Snowflake does for long statements (default 20 s).
+   */
+  asyncAfterMs?: number;
 }
 
 interface Session {
@@ -169,6 +211,9 @@ interface Session {
   warehouse?: string;
   role?: string;
   closed: boolean;
+  executor?: SessionExecutor;
+  /** The statements still running (by query id), answered "in progress". */
+  running: Map<string, { requestId: string | null; body: Promise<unknown> }>;
 }
 
 interface Pending {
@@ -184,11 +229,11 @@ interface Matcher {
 }
 
 interface LargeResult {
-  rowCount: number;
-  row: (i: number) => WireValue[];
-  chunkRows: number;
-  inlineRows: number;
+  /** The gzip body of chunk `index`, or undefined when there is no such chunk. */
+  chunk: (index: number) => Buffer | undefined;
   qrmk: string;
+  /** The session token of the statement: its results go when it logs out. */
+  owner: string;
 }
 
 // Statement type ids of the JSON result (the driver counts updated rows for 0x3xxx).
@@ -232,6 +277,8 @@ export class SnowflakeStandIn {
   readonly aborts: Array<{ requestId?: string; queryId?: string; at: number }> = [];
   readonly logouts: Array<{ sessionToken: string | undefined; at: number }> = [];
   readonly telemetry: unknown[] = [];
+  /** Query ids of the result polls (GET /queries/<id>/result), in order. */
+  readonly polls: string[] = [];
   /** Called when a chunk is requested, before it is generated (tests note what was consumed by then). */
   onChunkRequest: ((req: ChunkRequest) => void) | undefined;
   /** An HTTP status to answer a chunk request with instead of the chunk (storage failures). */
@@ -309,18 +356,21 @@ export class SnowflakeStandIn {
     }
     if (req.method === 'POST' && path === '/queries/v1/query-request') return this.query(res, url, body, token);
     const resultPath = /^\/queries\/([^/]+)\/result$/.exec(path);
-    if (req.method === 'GET' && resultPath) return this.pollResult(res, resultPath[1]);
+    if (req.method === 'GET' && resultPath) return this.pollResult(res, session, resultPath[1]);
     const abortPath = /^\/queries\/([^/]+)\/abort-request$/.exec(path);
     if (req.method === 'POST' && (path === '/queries/v1/abort-request' || abortPath)) {
       const requestId = (body as { requestId?: string } | undefined)?.requestId;
       const queryId = abortPath?.[1];
       this.aborts.push({ requestId, queryId, at: Date.now() });
       this.abort(requestId, queryId);
+      for (const [id, r] of session.running) if ((requestId && r.requestId === requestId) || id === queryId) session.executor?.interrupt();
       return json(res, 200, { success: true, code: null, message: null, data: null });
     }
     if (req.method === 'POST' && path === '/session' && url.searchParams.get('delete') === 'true') {
       this.logouts.push({ sessionToken: token, at: Date.now() });
       session.closed = true;
+      for (const [id, r] of this.large) if (r.owner === token) this.large.delete(id);
+      await session.executor?.close();
       return json(res, 200, { success: true, code: null, message: null, data: null });
     }
     if (req.method === 'POST' && (path === '/session/heartbeat' || path === '/session/token-request')) {
@@ -434,9 +484,11 @@ export class SnowflakeStandIn {
       warehouse: query.warehouse,
       role: query.roleName,
       closed: false,
+      running: new Map(),
     };
     if (typeof sessionParameters.QUERY_TAG === 'string') session.parameters.QUERY_TAG = sessionParameters.QUERY_TAG;
     this.sessions.set(session.token, session);
+    session.executor = this.options.warehouse?.open(session.parameters);
     json(res, 200, {
       data: {
         masterToken: session.masterToken,
@@ -520,6 +572,15 @@ export class SnowflakeStandIn {
     if (typeof b.parameters?.QUERY_TAG === 'string') session.parameters.QUERY_TAG = b.parameters.QUERY_TAG;
 
     const matcher = this.matchers.find((m) => m.match(sql));
+    if (!matcher && session.executor) {
+      // Run for real: answered when done, or "in progress" first when it takes long (as Snowflake).
+      const body = this.executeBody(session, stmt);
+      body.catch(() => undefined); // answered (or reported) by whoever waits for it
+      const done = await Promise.race([body, sleep(this.options.asyncAfterMs ?? 20_000).then(() => undefined)]);
+      if (done !== undefined) return json(res, 200, done);
+      session.running.set(queryId, { requestId: stmt.requestId, body });
+      return json(res, 200, this.inProgressBody(queryId));
+    }
     const reply = matcher ? (typeof matcher.reply === 'function' ? matcher.reply(stmt) : matcher.reply) : this.defaultReply(session, sql, stmt);
 
     if ('hang' in reply) {
@@ -533,28 +594,61 @@ export class SnowflakeStandIn {
     if ('pendingPolls' in reply && reply.pendingPolls) {
       // Snowflake answers a long statement with "in progress" and a URL the driver polls.
       this.inProgress.set(queryId, { remaining: reply.pendingPolls, body: out });
-      return json(res, 200, {
-        data: { getResultUrl: `/queries/${queryId}/result`, progressDesc: null, queryAbortsAfterSecs: 300, queryId },
-        code: '333333',
-        message: 'Query execution in progress. Use provided URL to poll for results.',
-        success: true,
-      });
+      return json(res, 200, this.inProgressBody(queryId));
     }
     json(res, 200, out);
   }
 
-  private pollResult(res: ServerResponse, queryId: string): void {
+  private inProgressBody(queryId: string): unknown {
+    return {
+      data: { getResultUrl: `/queries/${queryId}/result`, progressDesc: null, queryAbortsAfterSecs: 300, queryId },
+      code: '333333',
+      message: 'Query execution in progress. Use provided URL to poll for results.',
+      success: true,
+    };
+  }
+
+  /** The answer to a statement no handler takes: session statements here, the rest by the executor. */
+  private async executeBody(session: Session, stmt: RecordedStatement): Promise<unknown> {
+    const own = this.sessionReply(session, stmt.sql);
+    if (own) {
+      if ('columns' in own && session.executor) await session.executor.run(stmt, session.parameters); // ALTER SESSION reaches DuckDB too
+      return this.resultBody(session, stmt.queryId, own);
+    }
+    let reply: Reply | undefined;
+    try {
+      reply = await (session.executor as SessionExecutor).run(stmt, session.parameters);
+    } catch (err) {
+      const message = String((err as Error)?.message ?? err);
+      const cancelled = /interrupt/i.test(message);
+      reply = cancelled
+        ? { error: { code: '000604', message: 'SQL execution canceled', sqlState: '57014' } }
+        : { error: { code: '100000', message: `stand-in: the DuckDB twin failed: ${message}`, sqlState: '22000' } };
+    }
+    if (reply && 'hang' in reply) throw new Error('stand-in: an executor does not hang');
+    reply ??= {
+      error: {
+        code: '002003',
+        message: `SQL compilation error:\nthe stand-in has no DuckDB twin for this statement: ${stmt.sql.trim().split('\n')[0].slice(0, 120)}`,
+        sqlState: '42S02',
+      },
+    };
+    return this.resultBody(session, stmt.queryId, reply);
+  }
+
+  private async pollResult(res: ServerResponse, session: Session, queryId: string): Promise<void> {
+    this.polls.push(queryId);
+    const running = session.running.get(queryId);
+    if (running) {
+      const done = await Promise.race([running.body, sleep(this.options.asyncAfterMs ?? 20_000).then(() => undefined)]);
+      if (done === undefined) return json(res, 200, this.inProgressBody(queryId));
+      session.running.delete(queryId);
+      return json(res, 200, done);
+    }
     const entry = this.inProgress.get(queryId);
     if (!entry) return json(res, 200, this.errorBody(queryId, '000709', `Statement ${queryId} not found`, '02000'));
     entry.remaining--;
-    if (entry.remaining > 0) {
-      return json(res, 200, {
-        data: { getResultUrl: `/queries/${queryId}/result`, queryId },
-        code: '333333',
-        message: 'Query execution in progress. Use provided URL to poll for results.',
-        success: true,
-      });
-    }
+    if (entry.remaining > 0) return json(res, 200, this.inProgressBody(queryId));
     this.inProgress.delete(queryId);
     json(res, 200, entry.body);
   }
@@ -569,26 +663,35 @@ export class SnowflakeStandIn {
     if (queryId) this.inProgress.delete(queryId);
   }
 
-  private defaultReply(session: Session, sql: string, stmt: RecordedStatement): Reply {
+  /** Statements about the session itself: CURRENT_VERSION(), ALTER SESSION SET (one parameter). */
+  private sessionReply(session: Session, sql: string): Exclude<Reply, { hang: true }> | undefined {
     const s = sql.trim();
     if (/^SELECT\s+CURRENT_VERSION\(\)/i.test(s)) {
       const alias = /\bAS\s+"([^"]+)"/i.exec(s)?.[1] ?? /\bAS\s+(\w+)/i.exec(s)?.[1]?.toUpperCase() ?? 'CURRENT_VERSION()';
       return { columns: [col(alias, 'text')], rows: [[this.options.version ?? '9.99.0']] };
     }
     const alter = /^ALTER\s+SESSION\s+SET\s+(\w+)\s*=\s*(?:'((?:[^']|'')*)'|(TRUE|FALSE|-?\d+))\s*;?$/i.exec(s);
-    if (alter) {
-      const name = alter[1].toUpperCase();
-      const bare = alter[3]?.toUpperCase();
-      let value: string | number | boolean;
-      if (alter[2] !== undefined) value = alter[2].replace(/''/g, "'");
-      else if (bare === 'TRUE' || bare === 'FALSE') value = bare === 'TRUE';
-      else value = Number(bare);
-      if (name === 'TIMEZONE' && !isZone(String(value))) {
-        return { error: { code: '002037', message: `SQL compilation error:\ninvalid value [${value}] for parameter 'TIMEZONE'`, sqlState: '42601' } };
-      }
-      session.parameters[name] = value;
-      return { columns: [col('status', 'text')], rows: [['Statement executed successfully.']] };
+    if (!alter) return undefined;
+    const name = alter[1].toUpperCase();
+    const bare = alter[3]?.toUpperCase();
+    let value: string | number | boolean;
+    if (alter[2] !== undefined) value = alter[2].replace(/''/g, "'");
+    else if (bare === 'TRUE' || bare === 'FALSE') value = bare === 'TRUE';
+    else value = Number(bare);
+    if (name === 'TIMEZONE' && !isZone(String(value))) {
+      return { error: { code: '002037', message: `SQL compilation error:\ninvalid value [${value}] for parameter 'TIMEZONE'`, sqlState: '42601' } };
     }
+    if (name === 'CLIENT_RESULT_CHUNK_SIZE' && !(typeof value === 'number' && value >= 16 && value <= 160)) {
+      return { error: { code: '001011', message: `invalid parameter value: CLIENT_RESULT_CHUNK_SIZE = ${value} (16 to 160)`, sqlState: '22023' } };
+    }
+    session.parameters[name] = value;
+    return { columns: [col('status', 'text')], rows: [['Statement executed successfully.']] };
+  }
+
+  private defaultReply(session: Session, sql: string, stmt: RecordedStatement): Reply {
+    const own = this.sessionReply(session, sql);
+    if (own) return own;
+    const s = sql.trim();
     const dml = /^(INSERT|UPDATE|DELETE|MERGE)\b/i.exec(s);
     if (dml) {
       const first = stmt.bindings?.['1']?.value;
@@ -639,28 +742,53 @@ export class SnowflakeStandIn {
         success: true,
       };
     }
-    // a large result: the first rows inline, the rest in chunks generated when downloaded
-    const inlineRows = Math.min(reply.inlineRows ?? 0, reply.rowCount);
     const qrmk = randomBytes(32).toString('base64');
-    this.large.set(queryId, { rowCount: reply.rowCount, row: reply.row, chunkRows: reply.chunkRows, inlineRows, qrmk });
-    const rowset: WireValue[][] = [];
-    for (let i = 0; i < inlineRows; i++) rowset.push(reply.row(i));
     const chunks: Array<{ url: string; rowCount: number; uncompressedSize: number; compressedSize: number }> = [];
-    for (let start = inlineRows, n = 0; start < reply.rowCount; start += reply.chunkRows, n++) {
-      const rowCount = Math.min(reply.chunkRows, reply.rowCount - start);
-      chunks.push({ url: `${this.url}/stand-in-chunks/${queryId}/${n}`, rowCount, uncompressedSize: rowCount * 100, compressedSize: rowCount * 20 });
+    const url = (n: number) => `${this.url}/stand-in-chunks/${queryId}/${n}`;
+    let rowset: WireValue[][];
+    let total: number;
+    if ('inline' in reply) {
+      // computed already: the stored chunks as they are
+      const stored = reply.chunks;
+      this.large.set(queryId, { chunk: (i) => stored[i]?.body, qrmk, owner: session.token });
+      rowset = JSON.parse(`[${reply.inline}]`) as WireValue[][];
+      stored.forEach((c, n) => chunks.push({ url: url(n), rowCount: c.rowCount, uncompressedSize: c.uncompressedSize, compressedSize: c.body.length }));
+      total = reply.inlineRows + stored.reduce((sum, c) => sum + c.rowCount, 0);
+    } else {
+      // the first rows inline, the rest in chunks generated when downloaded
+      const inlineRows = Math.min(reply.inlineRows ?? 0, reply.rowCount);
+      const { row, rowCount, chunkRows } = reply;
+      const count = Math.ceil((rowCount - inlineRows) / chunkRows);
+      this.large.set(queryId, {
+        qrmk,
+        owner: session.token,
+        chunk: (index) => {
+          if (index < 0 || index >= count) return undefined;
+          const start = inlineRows + index * chunkRows;
+          const end = Math.min(start + chunkRows, rowCount);
+          // The JSON chunk format: the rows of the chunk separated by commas, without the outer brackets.
+          const parts: string[] = [];
+          for (let i = start; i < end; i++) parts.push(JSON.stringify(row(i)));
+          return gzipSync(Buffer.from(parts.join(','), 'utf8'));
+        },
+      });
+      rowset = [];
+      for (let i = 0; i < inlineRows; i++) rowset.push(row(i));
+      for (let n = 0; n < count; n++) {
+        const rows = Math.min(chunkRows, rowCount - inlineRows - n * chunkRows);
+        chunks.push({ url: url(n), rowCount: rows, uncompressedSize: rows * 100, compressedSize: rows * 20 });
+      }
+      total = rowCount;
     }
     return {
       data: {
         ...base,
         rowtype: rowtypes,
         rowset,
-        total: reply.rowCount,
-        returned: reply.rowCount,
+        total,
+        returned: total,
         statementTypeId: TYPE_SELECT,
-        chunks,
-        qrmk,
-        chunkHeaders: null,
+        ...(chunks.length ? { chunks, qrmk, chunkHeaders: null } : {}),
       },
       code: null,
       message: null,
@@ -691,16 +819,18 @@ export class SnowflakeStandIn {
       res.end('<Error><Code>StandInFailure</Code></Error>');
       return;
     }
-    const start = result.inlineRows + index * result.chunkRows;
-    const end = Math.min(start + result.chunkRows, result.rowCount);
-    // The JSON chunk format: the rows of the chunk separated by commas, without the outer brackets.
-    const parts: string[] = [];
-    for (let i = start; i < end; i++) parts.push(JSON.stringify(result.row(i)));
-    const body = gzipSync(Buffer.from(parts.join(','), 'utf8'));
+    const body = result.chunk(index);
+    if (!body) {
+      res.writeHead(404, { 'Content-Type': 'application/xml' });
+      res.end('<Error><Code>NoSuchKey</Code></Error>');
+      return;
+    }
     res.writeHead(200, { 'Content-Type': 'binary/octet-stream', 'Content-Encoding': 'gzip', 'Content-Length': body.length });
     res.end(body);
   }
 }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 function isZone(zone: string): boolean {
   try {

@@ -108,6 +108,7 @@ test('task02_00_run_conflict_update on Snowflake (stand-in): one session, statem
   assert.equal(tokens.size, 1, 'every statement in the one session');
   assert.ok(si.logouts.some((l) => tokens.has(l.sessionToken)), 'logged out');
   const sqls = si.statements.map((s) => s.sql);
+  assert.equal(sqls[0], 'ALTER SESSION SET CLIENT_RESULT_CHUNK_SIZE = 16', 'result chunks as small as Snowflake makes them, first');
   const clock = sqls.findIndex((s) => /CURRENT_TIMESTAMP\(\)::TIMESTAMP_NTZ/.test(s));
   assert.ok(sqls.slice(0, clock).every((s) => s.startsWith('ALTER SESSION SET ')), 'the session settings come first (detection.md, "Session settings")');
   assert.ok(sqls.slice(0, clock).includes("ALTER SESSION SET TIMEZONE = 'America/New_York'"), 'the clock is read once, after the zone is set');

@@ -85,6 +85,11 @@ describe('one session per run', () => {
     assert.equal(si.sessionParameters(token)?.TIMEZONE, 'America/New_York');
   });
 
+  test('result chunks are asked to be as small as Snowflake makes them (CLIENT_RESULT_CHUNK_SIZE 16), first thing in the session', () => {
+    assert.equal(si.statements[0].sql, 'ALTER SESSION SET CLIENT_RESULT_CHUNK_SIZE = 16');
+    assert.equal(si.sessionParameters(si.sessionTokens[0])?.CLIENT_RESULT_CHUNK_SIZE, 16);
+  });
+
   test('every statement of the run uses the one session token, in call order, one at a time', async () => {
     si.on(/^SELECT 'slow'/, { columns: [col('x', 'text')], rows: [['slow']], delayMs: 60 });
     const calls = [
@@ -168,6 +173,22 @@ describe('one session per run', () => {
   });
 });
 
+describe('CLIENT_RESULT_CHUNK_SIZE refused', () => {
+  test('the session opens anyway, with a warning that names the parameter', async () => {
+    const si = await standIn();
+    try {
+      si.on(/^ALTER SESSION SET CLIENT_RESULT_CHUNK_SIZE/, { error: { code: '001011', message: 'invalid parameter value', sqlState: '22023' } });
+      const cap = captureLog();
+      const wh = await open(si, { log: cap.log });
+      assert.equal(await wh.version(), '9.99.0');
+      await wh.close();
+      assert.match(cap.text(), /WARNING .*Snowflake refused CLIENT_RESULT_CHUNK_SIZE = 16 .*invalid parameter value.*account default/);
+    } finally {
+      await si.close();
+    }
+  });
+});
+
 describe('values as the WarehouseRow contract', () => {
   let si: SnowflakeStandIn;
   let wh: WarehouseSession;
@@ -239,6 +260,16 @@ describe('values as the WarehouseRow contract', () => {
     const [obj] = await wh.query('SELECT * FROM types');
     assert.equal(obj.bigint, '9007199254740993');
     assert.equal(obj.ltz, '2024-07-01 08:00:00.5');
+  });
+
+  test('a NULL of every type is null, never the text NULL (the driver gives NULL numbers fetched as strings as "NULL" by default)', async () => {
+    const types = ['text', 'fixed', 'real', 'boolean', 'date', 'timestamp_ntz', 'timestamp_ltz', 'timestamp_tz', 'variant', 'binary'] as const;
+    si.on(/^SELECT \* FROM nulls/, { columns: types.map((t) => col(t, t)), rows: [types.map(() => null)] });
+    const batches = [];
+    for await (const b of wh.stream('SELECT * FROM nulls', [], 10)) batches.push(b);
+    assert.deepEqual(batches, [[types.map(() => null)]]);
+    const [obj] = await wh.query('SELECT * FROM nulls');
+    assert.deepEqual(obj, Object.fromEntries(types.map((t) => [t, null])));
   });
 });
 
