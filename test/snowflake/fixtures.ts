@@ -16,6 +16,17 @@ export const USER = 'CONFLICT_JOB';
 export const keys: { privateKey: KeyObject; publicKey: KeyObject } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 export const pkcs8Pem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 
+/** The Snowflake login of a job run against the stand-in at `url` (undefined: none yet, set later). */
+export function loginEnv(url?: string): Record<string, string> {
+  return {
+    SNOWFLAKE_ACCOUNT: 'testacct',
+    SNOWFLAKE_USER: 'conflict_job',
+    SNOWFLAKE_WAREHOUSE: 'CONFLICT_WH',
+    SNOWFLAKE_PRIVATE_KEY: pkcs8Pem,
+    ...(url === undefined ? {} : { SNOWFLAKE_ACCESS_URL: url }),
+  };
+}
+
 export function config(privateKey: NormalisedPrivateKey = normalisePrivateKey(pkcs8Pem), over: Partial<SnowflakeConfig> = {}): SnowflakeConfig {
   return {
     kind: 'snowflake',

@@ -13,7 +13,7 @@ import { dropSchema, testClient, testPostgresEnv, uniqueSchema } from '../helper
 import { tempDir } from '../helpers/tmp.js';
 import { until } from '../helpers/wait.js';
 import { col, type ColumnSpec, type SnowflakeStandIn, type WireValue } from '../helpers/snowflakeStandIn.js';
-import { pkcs8Pem, standIn } from './fixtures.js';
+import { loginEnv, standIn } from './fixtures.js';
 
 const havePostgres = Boolean(process.env.TEST_POSTGRES_URL);
 const schema = uniqueSchema('sfjob');
@@ -83,11 +83,7 @@ after(async () => {
 test('task02_00_run_conflict_update on Snowflake (stand-in): one session, statements in order, conflicts written', { skip: havePostgres ? false : 'needs TEST_POSTGRES_URL (npm test starts one)' }, async () => {
   const env = {
     ...testPostgresEnv(schema),
-    SNOWFLAKE_ACCOUNT: 'testacct',
-    SNOWFLAKE_USER: 'conflict_job',
-    SNOWFLAKE_WAREHOUSE: 'CONFLICT_WH',
-    SNOWFLAKE_PRIVATE_KEY: pkcs8Pem,
-    SNOWFLAKE_ACCESS_URL: si.url,
+    ...loginEnv(si.url),
     TIMEZONE: 'America/New_York',
     RUN_REPORT_PATH: join(reports, 'run.json'),
   };
@@ -143,11 +139,7 @@ test('SIGTERM during a Snowflake statement: cancelled on the server, session clo
     stuck.on(/^CREATE OR REPLACE TEMPORARY TABLE cu_base_visits/, { hang: true }); // a long step 2
     const env = {
       ...testPostgresEnv(s2),
-      SNOWFLAKE_ACCOUNT: 'testacct',
-      SNOWFLAKE_USER: 'conflict_job',
-      SNOWFLAKE_WAREHOUSE: 'CONFLICT_WH',
-      SNOWFLAKE_PRIVATE_KEY: pkcs8Pem,
-      SNOWFLAKE_ACCESS_URL: stuck.url,
+      ...loginEnv(stuck.url),
       RUN_REPORT_PATH: join(reports, 'stopped.json'),
     };
     assert.equal((await runCli(['init_db'], env)).code, 0);

@@ -14,7 +14,7 @@ import { runCli } from '../helpers/cli.js';
 import { dropSchema, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
 import { col, type SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
 import { tempDir } from '../helpers/tmp.js';
-import { pkcs8Pem, standIn } from './fixtures.js';
+import { loginEnv, standIn } from './fixtures.js';
 import { answerPreflight } from './preflightAnswers.js';
 
 const schema = uniqueSchema('sfpf');
@@ -32,11 +32,7 @@ async function account(setup: (si: SnowflakeStandIn) => void): Promise<Snowflake
 function env(si: SnowflakeStandIn): Env {
   return {
     ...testPostgresEnv(schema),
-    SNOWFLAKE_ACCOUNT: 'testacct',
-    SNOWFLAKE_USER: 'conflict_job',
-    SNOWFLAKE_WAREHOUSE: 'CONFLICT_WH',
-    SNOWFLAKE_PRIVATE_KEY: pkcs8Pem,
-    SNOWFLAKE_ACCESS_URL: si.url,
+    ...loginEnv(si.url),
     TIMEZONE: 'America/Chicago',
     RUN_REPORT_PATH: join(reports, `r${n++}.json`),
   };

@@ -19,7 +19,7 @@ import { detectionTwins } from '../helpers/detectionTwins.js';
 import { dropSchema, testClient, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
 import type { SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
 import { warehouseExecutor, type WarehouseExecutor } from '../helpers/snowflakeStandInWarehouse.js';
-import { pkcs8Pem, standIn } from './fixtures.js';
+import { loginEnv, standIn } from './fixtures.js';
 
 const havePostgres = Boolean(process.env.TEST_POSTGRES_URL);
 const skip = havePostgres ? false : 'needs TEST_POSTGRES_URL (npm test starts one)';
@@ -106,10 +106,7 @@ test('the whole job through snowflake-sdk against the stand-in on the small ware
   const sfEnv: Env = {
     ...testPostgresEnv(sfSchema),
     ...common,
-    SNOWFLAKE_ACCOUNT: 'testacct',
-    SNOWFLAKE_USER: 'conflict_job',
-    SNOWFLAKE_WAREHOUSE: 'CONFLICT_WH',
-    SNOWFLAKE_PRIVATE_KEY: pkcs8Pem,
+    ...loginEnv(),
     RUN_REPORT_PATH: join(dir, 'sf.json'),
   };
   await prepareSchema(sfSchema, sfEnv, ex);
