@@ -22,6 +22,8 @@ const HOSTILE_ACCOUNT = {
   TIMESTAMP_TYPE_MAPPING: 'TIMESTAMP_LTZ',
 };
 
+/** Set first: result chunks as small as Snowflake makes them, so the driver's memory fits the heap cap. */
+const CHUNK_SIZE = 'ALTER SESSION SET CLIENT_RESULT_CHUNK_SIZE = 16';
 const PINS = [
   'ALTER SESSION SET QUOTED_IDENTIFIERS_IGNORE_CASE = FALSE',
   "ALTER SESSION SET TIMESTAMP_INPUT_FORMAT = 'AUTO'",
@@ -36,7 +38,7 @@ describe('the Snowflake session pins the settings of detection.md', () => {
   before(async () => (si = await standIn({ accountParameters: HOSTILE_ACCOUNT })));
   after(() => si.close());
 
-  test('with TIMEZONE: the four settings, then the zone, before any other statement; the query tag at login', async () => {
+  test('with TIMEZONE: the result chunk size, the four settings, then the zone, before any other statement; the query tag at login', async () => {
     const n = si.statements.length;
     const wh = await open(si, { timezone: 'America/Chicago', queryTag: TAG });
     try {
@@ -45,7 +47,7 @@ describe('the Snowflake session pins the settings of detection.md', () => {
       await wh.close();
     }
     const sent = si.statements.slice(n).map((s) => s.sql);
-    assert.deepEqual(sent.slice(0, 5), [...PINS, "ALTER SESSION SET TIMEZONE = 'America/Chicago'"]);
+    assert.deepEqual(sent.slice(0, 6), [CHUNK_SIZE, ...PINS, "ALTER SESSION SET TIMEZONE = 'America/Chicago'"]);
     assert.equal(si.logins.at(-1)?.sessionParameters.QUERY_TAG, TAG);
     const held = si.sessionParameters(si.sessionTokens.at(-1)!);
     assert.deepEqual(
@@ -66,7 +68,7 @@ describe('the Snowflake session pins the settings of detection.md', () => {
     const n = si.statements.length;
     const wh = await open(si);
     await wh.close();
-    assert.deepEqual(si.statements.slice(n).map((s) => s.sql), PINS);
+    assert.deepEqual(si.statements.slice(n).map((s) => s.sql), [CHUNK_SIZE, ...PINS]);
     assert.equal(si.sessionParameters(si.sessionTokens.at(-1)!)?.TIMEZONE, 'America/Los_Angeles');
   });
 
