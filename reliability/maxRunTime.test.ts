@@ -7,7 +7,6 @@
 // first write waits inside its transaction and would wait for ever; the limit (1 minute, the
 // smallest value) ends it. Nothing here asserts a duration.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { uniqueSchema } from '../test/helpers/pg.js';
 import {
@@ -16,18 +15,17 @@ import {
   cloneSchema,
   dropSchemas,
   inProgressFlag,
-  initSchema,
   jobBackend,
   jobEnv,
   runJob,
   show,
   startJob,
   tablesChecksum,
-  tempDir,
   until,
   withClient,
 } from './helpers/job.js';
-import { onWarehouse, roundChanges, writeSynthetic, type SyntheticOptions } from './helpers/warehouse.js';
+import { seedAfterFirstRun } from './helpers/seed.js';
+import type { SyntheticOptions } from './helpers/warehouse.js';
 
 const T1 = '2026-02-14 12:00:00';
 const T2 = '2026-02-15 12:00:00';
@@ -48,14 +46,9 @@ let warehouse = '';
 let seed = '';
 
 before(async () => {
-  warehouse = join(tempDir(), 'max-run-time.duckdb');
-  await writeSynthetic(warehouse, SHAPE);
-  seed = uniqueSchema('maxrun_seed');
-  schemas.push(seed);
-  await initSchema(seed);
-  const first = await runJob(jobEnv(seed, warehouse, T1));
-  assert.equal(first.code, 0, show(first));
-  await onWarehouse(warehouse, roundChanges(1, '2026-02-15 06:00:00', SHAPE).statements);
+  const seeded = await seedAfterFirstRun('maxrun', SHAPE, T1, '2026-02-15 06:00:00', schemas);
+  ({ warehouse, seed } = seeded);
+  assert.equal(seeded.first.code, 0, show(seeded.first));
 });
 
 after(() => dropSchemas(schemas));

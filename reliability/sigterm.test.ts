@@ -38,7 +38,8 @@ import {
   type Job,
   type JobResult,
 } from './helpers/job.js';
-import { onWarehouse, roundChanges, writeBusyDay, writeSynthetic, type SyntheticOptions } from './helpers/warehouse.js';
+import { seedAfterFirstRun } from './helpers/seed.js';
+import { writeBusyDay, type SyntheticOptions } from './helpers/warehouse.js';
 
 const T1 = '2026-02-14 12:00:00';
 const T2 = '2026-02-15 12:00:00';
@@ -62,15 +63,11 @@ let control: Awaited<ReturnType<typeof businessChecksum>>;
 before(async () => {
   // The state before: a run at T1. Then the warehouse changes (visits move, become missed, change
   // provider or date, are added or deleted; the busy day is touched again) and T2 is the run.
-  warehouse = join(tempDir(), 'sigterm.duckdb');
-  await writeSynthetic(warehouse, SHAPE);
-  seed = uniqueSchema('sig_seed');
-  schemas.push(seed);
-  await initSchema(seed);
-  const first = await runJob(jobEnv(seed, warehouse, T1));
+  const seeded = await seedAfterFirstRun('sig', SHAPE, T1, '2026-02-15 06:00:00', schemas);
+  ({ warehouse, seed } = seeded);
+  const first = seeded.first;
   assert.equal(first.code, 0, show(first));
   assert.ok((first.report?.statistics.inserted ?? 0) > 500, 'the seed run inserted conflicts');
-  await onWarehouse(warehouse, roundChanges(1, '2026-02-15 06:00:00', SHAPE).statements);
   // The undisturbed run from the same state.
   const ctl = uniqueSchema('sig_ctl');
   schemas.push(ctl);
