@@ -101,9 +101,7 @@ async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, 
     });
     await run.resolveClock();
     shutdown.throwIfStopped();
-    await run.prepare();
-    shutdown.throwIfStopped();
-
+    // The sync first: PostgreSQL takes the open rows while the warehouse runs Steps 0-2.
     const sync = await openSync(client, {
       schema,
       comprehensive: config.enableAsymmetricJoin,
@@ -116,6 +114,8 @@ async function runLocked(ctx: ActionContext, target: Target, client: pg.Client, 
       log,
       shutdown,
     });
+    await run.prepare();
+    shutdown.throwIfStopped();
     const staged = await stage(sync, run);
     // Detection is fully received: the warehouse session is no longer needed.
     unhookWh();

@@ -3,7 +3,6 @@
 // from the largest in either table, in VisitID order.
 import { count, type SyncDb, type TargetTables } from './db.js';
 import { createTempAs, TEMP } from './tempTables.js';
-import type { TargetRows } from './targetRows.js';
 
 export interface VisitConflictIds {
   /** Visits that need a CONFLICTID. */
@@ -31,13 +30,13 @@ export async function collectConflictIds(db: SyncDb, t: TargetTables, opts: { re
 }
 
 /**
- * New CONFLICTIDs for the visits without one, from the largest of cu_rows (which holds every
- * CVM row at or above the parents' largest) and of the parents, plus one. Returns how many.
+ * New CONFLICTIDs for the visits without one, from the largest of either table plus one (the
+ * CONFLICTID index of init_db answers the maximum without a scan). Returns how many.
  */
-export async function allocateConflictIds(db: SyncDb, t: TargetTables, _rows: TargetRows): Promise<number> {
+export async function allocateConflictIds(db: SyncDb, t: TargetTables): Promise<number> {
   const r = await db.query(
     `WITH base AS (
-       SELECT greatest(coalesce((SELECT max(r."CONFLICTID") FROM ${TEMP.rows} r), 0),
+       SELECT greatest(coalesce((SELECT max(c."CONFLICTID") FROM ${t.cvm} c), 0),
                        coalesce((SELECT max("CONFLICTID") FROM ${t.conflicts}), 0)) AS b
      ), numbered AS (
        SELECT v.visit_id, row_number() OVER (ORDER BY v.visit_id::text) AS k FROM ${TEMP.visitCid} v WHERE v.cid IS NULL

@@ -13,9 +13,9 @@ import { keepStoredRows, writeChanges } from './changes.js';
 import { allocateConflictIds, collectConflictIds, indexConflictIds } from './conflictIds.js';
 import { syncDb, targetTables, type SyncDb, type TargetTables } from './db.js';
 import { matchDetected } from './match.js';
+import { snapshotOpenRows, type OpenRows } from './openRows.js';
 import { resolveExclusions, resolveStale } from './resolve.js';
 import { stageAffectedGroups, stageDetectedRows, stageScopeIds, type StagedGroups, type StagedRows, type StagedScope } from './stage.js';
-import { snapshotTargetRows, type TargetRows } from './targetRows.js';
 import { dropTempTables, prepareSession, TEMP } from './tempTables.js';
 import { logRejects, rejectsError, validate, type Validation } from './validate.js';
 import { createParents, insertNew, repairConflictIds, updateMatched, type NewIds, type Updates } from './write.js';
@@ -63,6 +63,8 @@ export interface Sync {
   readonly db: SyncDb;
   readonly tables: TargetTables;
   readonly options: SyncOptions;
+  /** With stale cleanup: the open rows, being taken while the warehouse computes. */
+  readonly openRows: Promise<OpenRows> | undefined;
 }
 
 /** What staging stored: groups and scope only when stale resolution needs them. */
@@ -70,13 +72,29 @@ export interface Staged {
   readonly groups: StagedGroups | undefined;
   readonly scope: StagedScope | undefined;
   readonly detected: StagedRows;
+  readonly openRows: OpenRows | undefined;
 }
 
-/** Session settings and staging tables, on a session that has not used a temporary table yet. */
+/**
+ * Session settings and staging tables, on a session that has not used a temporary table yet.
+ * With stale cleanup, the open rows are then taken in the background (openRows.ts): call this
+ * before detection, so that PostgreSQL reads them while the warehouse computes.
+ */
 export async function openSync(client: pg.Client, options: SyncOptions): Promise<Sync> {
-  const sync: Sync = { db: syncDb(client, options.shutdown), tables: targetTables(options.schema), options };
-  await prepareSession(sync.db);
-  return sync;
+  const db = syncDb(client, options.shutdown);
+  const tables = targetTables(options.schema);
+  await prepareSession(db);
+  let openRows: Promise<OpenRows> | undefined;
+  if (options.enableStaleCleanup) {
+    openRows = options.recorder.step(
+      'Sync: open rows',
+      () => snapshotOpenRows(db, tables, { groups: options.comprehensive }),
+      (r) => ({ rows: r.rows, unit: 'open rows (taken while the warehouse computes)' }),
+    );
+    // Awaited by stage(); a run that fails before staging has its own error to report.
+    openRows.catch(() => undefined);
+  }
+  return { db, tables, options, openRows };
 }
 
 /** Drop the temporary tables (the session's end drops them too). */
@@ -98,16 +116,19 @@ export async function stage(sync: Sync, streams: DetectionStreams): Promise<Stag
   const { db, options: o } = sync;
   let groups: StagedGroups | undefined;
   let scope: StagedScope | undefined;
-  if (o.enableStaleCleanup && o.comprehensive) {
-    groups = await streamStep(sync, 'Sync: affected groups (COPY)', 'groups', (p) => stageAffectedGroups(db, streams.affectedGroups(), p), (g) => g.groups);
-    o.log.debug(`affected groups: ${formatCount(groups.lines)} lines in ${TEMP.groups}`);
+  const open = await sync.openRows;
+  const filter = open?.filter;
+  if (open && o.comprehensive) {
+    groups = await streamStep(sync, 'Sync: affected groups (COPY)', 'groups', (p) => stageAffectedGroups(db, streams.affectedGroups(), p, filter), (g) => g.groups);
+    o.log.info(`Sync: affected groups: ${formatCount(groups.kept)} of ${formatCount(groups.groups)} stored (the groups of open rows), ${formatCount(groups.lines)} lines in ${TEMP.groups}`);
   }
-  if (o.enableStaleCleanup) {
-    scope = await streamStep(sync, 'Sync: scope visits (COPY)', 'visit ids', (p) => stageScopeIds(db, streams.scopeVisitIds(), p), (s) => s.ids);
+  if (open) {
+    scope = await streamStep(sync, 'Sync: scope visits (COPY)', 'visit ids', (p) => stageScopeIds(db, streams.scopeVisitIds(), p, filter), (s) => s.ids);
+    o.log.info(`Sync: scope visits: ${formatCount(scope.kept)} of ${formatCount(scope.ids)} stored (the ids of open rows)`);
     if (scope.skipped) o.log.warn(`scope visits: ${formatCount(scope.skipped)} ids that are not UUIDs left out`);
   }
   const detected = await streamStep(sync, 'Sync: staging (COPY)', 'detected rows', (p) => stageDetectedRows(db, streams.detectedRows(), p), (d) => d.rows);
-  return { groups, scope, detected };
+  return { groups, scope, detected, openRows: open };
 }
 
 /**
@@ -187,15 +208,16 @@ async function write(sync: Sync, staged: Staged, v: Validation, step: Step): Pro
   const repaired = u.repaired + (await step('Sync: repair conflict ids', () => repairConflictIds(db, t), (n) => ({ rows: u.repaired + n, unit: 'rows repaired' })));
   let inserted = 0;
   if (o.enableInsert) {
-    inserted = await step('Sync: insert', async () => (m.new > 0 ? insertNew(db, t, need(ids.rows), newIds) : 0), (n) => ({ rows: n, unit: 'rows inserted' }));
+    inserted = await step('Sync: insert', async () => (m.new > 0 ? insertNew(db, t, newIds) : 0), (n) => ({ rows: n, unit: 'rows inserted' }));
   }
   const parents = await step('Sync: parents', () => createParents(db, t, ids.allocated, newIds), (n) => ({ rows: n, unit: 'conflicts created' }));
   let staleResolved = 0;
   let exclusionResolved = 0;
-  if (o.enableStaleCleanup) {
+  const open = staged.openRows;
+  if (open) {
     const scope = { comprehensive: o.comprehensive, groups: staged.groups, scope: staged.scope };
-    staleResolved = await step('Sync: resolve stale', () => resolveStale(db, t, scope, need(ids.rows)), (n) => ({ rows: n, unit: 'rows resolved' }));
-    exclusionResolved = await step('Sync: resolve exclusions', () => resolveExclusions(db, t, need(ids.rows)), (n) => ({ rows: n, unit: 'rows resolved' }));
+    staleResolved = await step('Sync: resolve stale', () => resolveStale(db, t, scope, open), (n) => ({ rows: n, unit: 'rows resolved' }));
+    exclusionResolved = await step('Sync: resolve exclusions', () => resolveExclusions(db, t, open), (n) => ({ rows: n, unit: 'rows resolved' }));
   }
   return {
     detected: staged.detected.rows,
@@ -222,22 +244,11 @@ async function write(sync: Sync, staged: Staged, v: Validation, step: Step): Pro
   };
 }
 
-/**
- * One CONFLICTID per visit that needs one: the visits' existing ids, then the one pass over
- * conflictvisitmaps (while the reused ids are the only ones set), then the new ids.
- */
-async function conflictIds(sync: Sync): Promise<{ reused: number; allocated: number; rows: TargetRows | undefined }> {
+/** One CONFLICTID per visit that needs one: the visits' existing ids, then the new ids. */
+async function conflictIds(sync: Sync): Promise<{ reused: number; allocated: number }> {
   const { db, tables: t, options: o } = sync;
   const visits = await collectConflictIds(db, t, o);
-  // cu_rows is read by allocation, insert and resolution: skipped when none of them runs.
-  const rows = visits.toAllocate > 0 || o.enableInsert || o.enableStaleCleanup ? await snapshotTargetRows(db, t) : undefined;
-  const allocated = rows && visits.toAllocate > 0 ? await allocateConflictIds(db, t, rows) : 0;
+  const allocated = visits.toAllocate > 0 ? await allocateConflictIds(db, t) : 0;
   const reused = await indexConflictIds(db);
-  return { reused, allocated, rows };
-}
-
-/** cu_rows, where the options guarantee it was taken. */
-function need(rows: TargetRows | undefined): TargetRows {
-  if (!rows) throw new Error('internal: cu_rows was not taken before a step that reads it');
-  return rows;
+  return { reused, allocated };
 }

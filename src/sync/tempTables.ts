@@ -26,12 +26,10 @@ export const TEMP = {
   fresh: 'pg_temp.cu_new',
   /** One CONFLICTID per visit that gets an inserted or repaired row (conflictIds.ts). */
   visitCid: 'pg_temp.cu_visit_cid',
-  /** The narrow copy of the CVM rows the later steps read (targetRows.ts). */
-  rows: 'pg_temp.cu_rows',
+  /** The open CVM rows, taken at the start of the run (openRows.ts). */
+  open: 'pg_temp.cu_open',
   /** The earliest CreatedDate of each CONFLICTID an insert uses (write.ts). */
   cidCreated: 'pg_temp.cu_cid_created',
-  /** Open rows' ids, one row per side (resolve.ts). */
-  openIds: 'pg_temp.cu_open_ids',
   /** Stale rows to resolve (resolve.ts). */
   stale: 'pg_temp.cu_stale',
   /** Rows of excluded SSNs or agencies to resolve (resolve.ts). */

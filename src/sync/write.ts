@@ -5,7 +5,6 @@ import { DETECTED_NAMES, RULE_FLAGS, UPDATED_COLUMNS } from './columns.js';
 import type { SyncDb, TargetTables } from './db.js';
 import { dirtyParts } from './match.js';
 import { createTempAs, TEMP } from './tempTables.js';
-import type { TargetRows } from './targetRows.js';
 
 const q = postgresText.ident;
 
@@ -78,26 +77,20 @@ export async function repairConflictIds(db: SyncDb, t: TargetTables): Promise<nu
 
 /**
  * New rows, after the update and the repair. CRDATEUNIQUE: the earliest CreatedDate among the
- * rows of the CONFLICTID after the run, the new row included: the rows of a reused CONFLICTID
- * (all in cu_rows) and the rows this run repaired with it, whether it was reused or allocated
- * (they had no CONFLICTID when cu_rows was taken). Returns how many rows were inserted.
+ * rows of the CONFLICTID after the run, the new row included: the stored rows of a reused
+ * CONFLICTID and the rows this run repaired with it, whether it was reused or allocated (read
+ * through the CONFLICTID index of init_db). Returns how many rows were inserted.
  */
-export async function insertNew(db: SyncDb, t: TargetTables, _rows: TargetRows, ids: NewIds): Promise<number> {
+export async function insertNew(db: SyncDb, t: TargetTables, ids: NewIds): Promise<number> {
   // The identity may lag behind MAX("ID") (rows written with explicit ids): advance it first.
   if (!ids.dryRun) await advanceSequence(db, t.cvm, 'ID', `SELECT max("ID") FROM ${t.cvm}`);
-  const insertedCids = `SELECT v.cid FROM ${TEMP.visitCid} v WHERE v.visit_id IN (SELECT visit_id FROM ${TEMP.fresh})`;
   await db.query(
     createTempAs(
       TEMP.cidCreated,
-      `SELECT x.cid, min(x.created) AS created
-         FROM (SELECT r."CONFLICTID" AS cid, r."CreatedDate" AS created
-                 FROM ${TEMP.rows} r
-                WHERE r."CONFLICTID" IN (${insertedCids})
-               UNION ALL
-               SELECT c."CONFLICTID", c."CreatedDate"
-                 FROM ${TEMP.match} m JOIN ${t.cvm} c ON c."ID" = m.cvm_id
-                WHERE m.no_cid AND c."CONFLICTID" IN (${insertedCids})) x
-        GROUP BY x.cid`,
+      `SELECT c."CONFLICTID" AS cid, min(c."CreatedDate") AS created
+         FROM ${t.cvm} c
+        WHERE c."CONFLICTID" IN (SELECT v.cid FROM ${TEMP.visitCid} v WHERE v.visit_id IN (SELECT visit_id FROM ${TEMP.fresh}))
+        GROUP BY c."CONFLICTID"`,
     ),
   );
   const cols = DETECTED_NAMES.map(q);

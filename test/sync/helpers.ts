@@ -180,6 +180,8 @@ export interface RunInput {
   client?: pg.Client;
   /** The log (default: a new memoryLogger). */
   log?: Logger & { lines: string[] };
+  /** Runs once the open rows are taken, before anything is staged (as detection would run). */
+  whileDetecting?: () => Promise<void>;
 }
 
 export interface RunOutput {
@@ -208,6 +210,10 @@ export async function runSync(ctx: Ctx, input: RunInput = {}): Promise<RunOutput
   const client = input.client ?? (await testClient());
   try {
     const sync = await openSync(client, opts);
+    if (input.whileDetecting) {
+      await sync.openRows;
+      await input.whileDetecting();
+    }
     const staged = await stage(sync, {
       affectedGroups: () => batches(input.packedGroups ?? packGroups(input.groups ?? [])),
       scopeVisitIds: () => batches(input.packedScope ?? packIds(input.scope ?? [])),
