@@ -24,17 +24,20 @@ export interface PairGroupsStatements {
  * Comprehensive mode: the affected groups with, per group, what the narrow pass needs: the
  * smallest and largest provider, and the number, of the fact rows that could be a candidate's
  * (shared filters, an active non-demo provider, not missed). One scan of the window's fact rows
- * (changed or not), grouped by visit, then by group.
+ * (changed or not), grouped by visit (a changed visit counts once), then by group. A provider is
+ * its rank among the active non-demo providers by lower-cased id (equal ids, equal ranks): integer
+ * MIN/MAX cost half of what text ones did over ~1.5 M visits (measured on medium).
  */
 function deltaKeysWithProviders(x: Ctx): string {
-  const providers = `(SELECT DISTINCT s."Provider Id" AS "key" FROM ${x.tbl('DIMPROVIDER')} s WHERE s."Is Active" = true AND s."Is Demo" = false) pr`;
-  const candidate = `pr."key" IS NOT NULL AND NOT COALESCE(f."Is Missed", false)`;
-  const provider = `CASE WHEN ${candidate} THEN LOWER(f."Provider Id") END`;
+  const active = `SELECT DISTINCT s."Provider Id" AS "key" FROM ${x.tbl('DIMPROVIDER')} s WHERE s."Is Active" = true AND s."Is Demo" = false`;
+  const providers = `(SELECT a."key", DENSE_RANK() OVER (ORDER BY LOWER(a."key")) AS "rank" FROM (${active}) a) pr`;
+  // The row's provider rank when the row could be a candidate's, else NULL.
+  const provider = `CASE WHEN NOT COALESCE(f."Is Missed", false) THEN pr."rank" END`;
   return (
     `SELECT g."visit_date", g."ssn", CAST(SUM(g."changed") AS BIGINT) AS "changed_visits", ` +
     `CAST(SUM(g."candidate_rows") AS BIGINT) AS "candidate_rows", MIN(g."provider_min") AS "provider_min", MAX(g."provider_max") AS "provider_max" FROM (\n` +
     `SELECT CAST(f."Visit Date" AS DATE) AS "visit_date", c."ssn", LOWER(f."Visit Id") AS "visit_id", ` +
-    `MAX(CASE WHEN ${changed(x)} THEN 1 ELSE 0 END) AS "changed", SUM(CASE WHEN ${candidate} THEN 1 ELSE 0 END) AS "candidate_rows", ` +
+    `MAX(CASE WHEN ${changed(x)} THEN 1 ELSE 0 END) AS "changed", COUNT(${provider}) AS "candidate_rows", ` +
     `MIN(${provider}) AS "provider_min", MAX(${provider}) AS "provider_max"\n` +
     `FROM ${eligibleFact(x, 'any')}\n` +
     `JOIN ${eligibleCaregivers(x)} ON c."key" = f."Caregiver Id"\n` +

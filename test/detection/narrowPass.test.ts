@@ -60,6 +60,24 @@ describe('the narrow pass (performance.md)', () => {
     assert.equal(r.stats.candidatesPartA, 0);
   });
 
+  test('provider ids differing only in case are one provider (detection.md, "Identifiers"): their group is not widened', async () => {
+    const upper = 'ABCDEF01-0000-4000-8000-00000000000A';
+    const lower = upper.toLowerCase();
+    const r = await detect({
+      visits: [
+        { ...at(1, 1, 1), provider: upper },
+        { ...at(2, 1, 1, { updated: UNCHANGED }), provider: lower },
+        at(3, 1, 2, { date: '2026-02-15' }),
+        at(4, 2, 2, { date: '2026-02-15' }),
+      ],
+      providers: [provider(upper), provider(lower), provider(A(1)), provider(A(2))],
+    });
+    assert.equal(r.stats.affectedGroups, 2);
+    assert.equal(r.stats.pairGroups, 1, 'only caregiver 2, whose visits have two providers');
+    assert.equal(r.stats.pairGroupVisits, 2);
+    assert.deepEqual([...r.byPair.keys()].sort(), [pair(V(3), V(4)), pair(V(4), V(3))].sort());
+  });
+
   test('a visit is widened with all its fact rows: its chosen row stays the one of all its rows', async () => {
     const r = await detect({
       visits: [
