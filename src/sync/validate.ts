@@ -5,7 +5,7 @@ import { DETECTED_COLUMNS } from '../schema/columns.js';
 import { formatCount, type Logger } from '../log.js';
 import type { RejectRecord } from '../run/recorder.js';
 import { postgresText, UUID_PATTERN } from '../sqlText.js';
-import { castExpr, columnChecks, DETECTED_NAMES } from './columns.js';
+import { castExpr, columnChecks, DETECTED_NAMES, vouchedCastExpr } from './columns.js';
 import { count, type SyncDb } from './db.js';
 import { TEMP, TEMP_DDL } from './tempTables.js';
 
@@ -77,7 +77,7 @@ async function allVouched(db: SyncDb): Promise<boolean> {
 async function typeVouchedRows(db: SyncDb): Promise<boolean> {
   await db.query(
     `INSERT INTO ${TEMP.detected} (rn, rejected, ${DETECTED_NAMES.map(q).join(', ')})
-     SELECT s.rn, false, ${DETECTED_COLUMNS.map((c) => castExpr(c, `s.${q(c.name)}`)).join(', ')}
+     SELECT s.rn, false, ${DETECTED_COLUMNS.map((c) => vouchedCastExpr(c, `s.${q(c.name)}`)).join(', ')}
        FROM ${TEMP.stage} s`,
   );
   try {
