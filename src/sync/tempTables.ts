@@ -45,14 +45,21 @@ export function createTempAs(table: TempTable, select: string): string {
   return `CREATE TEMPORARY TABLE ${table} AS ${select}`;
 }
 
+/**
+ * Wide rows (200-odd columns, 2-4 KB) stay whole in their heap page instead of being compressed
+ * or moved to the TOAST table from 2 KB on: writing and reading each value through TOAST cost
+ * most of the staging COPY and of validation. Larger rows are still toasted.
+ */
+const INLINE = 'WITH (toast_tuple_target = 8160)';
+
 /** DDL of the tables created with their columns. */
 export const TEMP_DDL = {
   // ok: the row passed the Node.js precheck (precheck.ts): validation's SQL checks skip it.
-  stage: `CREATE TEMPORARY TABLE ${TEMP.stage} (rn bigint, ok boolean, ${DETECTED_COLUMNS.map((c) => `${q(c.name)} text`).join(', ')})`,
+  stage: `CREATE TEMPORARY TABLE ${TEMP.stage} (rn bigint, ok boolean, ${DETECTED_COLUMNS.map((c) => `${q(c.name)} text`).join(', ')}) ${INLINE}`,
   groups: `CREATE TEMPORARY TABLE ${TEMP.groups} (ssn text, dates date[])`,
   scope: `CREATE TEMPORARY TABLE ${TEMP.scope} (id uuid)`,
   reject: `CREATE TEMPORARY TABLE ${TEMP.reject} (rn bigint, col text, reason text, len int, visit_id text, con_visit_id text)`,
-  detected: `CREATE TEMPORARY TABLE ${TEMP.detected} (rn bigint NOT NULL, rejected boolean NOT NULL, ${DETECTED_COLUMNS.map((c) => `${q(c.name)} ${c.pgType}`).join(', ')})`,
+  detected: `CREATE TEMPORARY TABLE ${TEMP.detected} (rn bigint NOT NULL, rejected boolean NOT NULL, ${DETECTED_COLUMNS.map((c) => `${q(c.name)} ${c.pgType}`).join(', ')}) ${INLINE}`,
 } as const;
 
 /**

@@ -5,7 +5,7 @@ import { DETECTED_COLUMNS } from '../schema/columns.js';
 import { formatCount, type Logger } from '../log.js';
 import type { RejectRecord } from '../run/recorder.js';
 import { postgresText, UUID_PATTERN } from '../sqlText.js';
-import { castExpr, columnChecks, DETECTED_NAMES } from './columns.js';
+import { castExpr, columnChecks, DETECTED_NAMES, vouchedCastExpr } from './columns.js';
 import { count, type SyncDb } from './db.js';
 import { TEMP, TEMP_DDL } from './tempTables.js';
 
@@ -48,6 +48,51 @@ function uuidKeys(alias: string): string {
  * keys); cu_stage is emptied. `firstRows`: how many rejected rows `first` holds.
  */
 export async function validate(db: SyncDb, firstRows: number): Promise<Validation> {
+  await db.query(TEMP_DDL.reject);
+  await db.query(TEMP_DDL.detected);
+  if (!(await allVouched(db)) || !(await typeVouchedRows(db))) {
+    await db.query(`TRUNCATE ${TEMP.detected}`);
+    await checkRows(db);
+  }
+  await db.query(`CREATE UNIQUE INDEX ON ${TEMP.detected} (rn)`);
+  // Statistics of the columns the later statements join and filter on only: on all 200-odd
+  // columns ANALYZE costs more than the rest of the validation.
+  await db.query(`ANALYZE ${TEMP.detected} (rn, rejected, "VisitID", "ConVisitID")`);
+  await db.query(`TRUNCATE ${TEMP.stage}`);
+  return readRejects(db, firstRows);
+}
+
+/** The precheck vouched for every staged row (a scan that stops at the first row it did not). */
+async function allVouched(db: SyncDb): Promise<boolean> {
+  const r = await db.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${TEMP.stage} s WHERE NOT s.ok) AS any`);
+  return !r.rows[0].any;
+}
+
+/**
+ * Every row vouched for: none can be invalid, only a duplicate. The typed rows as they are, and
+ * the unique index on the keys, whose build is the duplicate check (uuid equality ignores case,
+ * as the general path's lower() does). False, cu_detected half-made, when a key repeats.
+ * Validation runs before the merge's transaction: the failed build aborts nothing.
+ */
+async function typeVouchedRows(db: SyncDb): Promise<boolean> {
+  await db.query(
+    `INSERT INTO ${TEMP.detected} (rn, rejected, ${DETECTED_NAMES.map(q).join(', ')})
+     SELECT s.rn, false, ${DETECTED_COLUMNS.map((c) => vouchedCastExpr(c, `s.${q(c.name)}`)).join(', ')}
+       FROM ${TEMP.stage} s`,
+  );
+  try {
+    await db.query(`CREATE UNIQUE INDEX ON ${TEMP.detected} ("VisitID", "ConVisitID")`);
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === UNIQUE_VIOLATION) return false;
+    throw err;
+  }
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/** The general path: the SQL checks on the rows the precheck did not vouch for, duplicates, typed rows. */
+async function checkRows(db: SyncDb): Promise<void> {
   const v = await db.query<{ n: string }>(`SELECT current_setting('server_version_num') AS n`);
   const inputIsValid = Number(v.rows[0].n) >= 160000;
   // One CASE per row: the first column whose value cannot be stored names the reason. Rows
@@ -59,7 +104,6 @@ export async function validate(db: SyncDb, firstRows: number): Promise<Validatio
       whens.push(`WHEN ${ref} IS NOT NULL AND ${check.invalid} THEN ARRAY[${str(col.name)}, ${str(check.reason)}, char_length(${ref})::text]`);
     }
   }
-  await db.query(TEMP_DDL.reject);
   await db.query(
     `INSERT INTO ${TEMP.reject} (rn, col, reason, len, visit_id, con_visit_id)
      SELECT x.rn, x.r[1], x.r[2], x.r[3]::int, x.visit_id, x.con_visit_id
@@ -78,8 +122,9 @@ export async function validate(db: SyncDb, firstRows: number): Promise<Validatio
       WHERE x.k > 1 AND NOT EXISTS (SELECT 1 FROM ${TEMP.reject} r WHERE r.rn = x.rn)`,
   );
   await db.query(`CREATE UNIQUE INDEX ON ${TEMP.reject} (rn)`);
-  // Typed rows: every row whose keys are UUIDs. Rejected rows keep only their keys.
-  await db.query(TEMP_DDL.detected);
+  // Typed rows: every row whose keys are UUIDs. Rejected rows keep only their keys; of a key's
+  // rows the first stands (a later one rejected for a value of its own is left out here too).
+  await db.query(`CREATE UNIQUE INDEX ON ${TEMP.detected} ("VisitID", "ConVisitID")`);
   const values = DETECTED_COLUMNS.map((c) => {
     const cast = castExpr(c, `s.${q(c.name)}`);
     return c.name === 'VisitID' || c.name === 'ConVisitID' ? cast : `CASE WHEN r.rn IS NULL THEN ${cast} END`;
@@ -89,15 +134,10 @@ export async function validate(db: SyncDb, firstRows: number): Promise<Validatio
      SELECT s.rn, r.rn IS NOT NULL, ${values.join(', ')}
        FROM ${TEMP.stage} s LEFT JOIN ${TEMP.reject} r ON r.rn = s.rn
       WHERE ${uuidKeys('s')}
-        AND (r.reason IS NULL OR r.reason <> ${str(DUPLICATE)})`,
+        AND (r.reason IS NULL OR r.reason <> ${str(DUPLICATE)})
+      ORDER BY s.rn
+     ON CONFLICT ("VisitID", "ConVisitID") DO NOTHING`,
   );
-  await db.query(`CREATE UNIQUE INDEX ON ${TEMP.detected} ("VisitID", "ConVisitID")`);
-  await db.query(`CREATE UNIQUE INDEX ON ${TEMP.detected} (rn)`);
-  // Statistics of the columns the later statements join and filter on only: on all 200-odd
-  // columns ANALYZE costs more than the rest of the validation.
-  await db.query(`ANALYZE ${TEMP.detected} (rn, rejected, "VisitID", "ConVisitID")`);
-  await db.query(`TRUNCATE ${TEMP.stage}`);
-  return readRejects(db, firstRows);
 }
 
 async function readRejects(db: SyncDb, firstRows: number): Promise<Validation> {

@@ -91,6 +91,25 @@ test('sync.md Invalid rows: a second row with the same (VisitID, ConVisitID) is 
   assert.equal((await cvm(ctx, `"VisitID" = $1`, [d.VisitID]))[0].AideName, 'Ann Aide');
 });
 
+test('sync.md Invalid rows: the same keys in upper case are a duplicate (a UUID is the same whatever its case)', async () => {
+  const d = detected();
+  const upper = { ...d, VisitID: String(d.VisitID).toUpperCase(), ConVisitID: String(d.ConVisitID).toUpperCase(), AideName: 'second' };
+  const { stats, recorder } = await runSync(ctx, { detected: [d, upper] });
+  assert.equal(stats.rejected, 1);
+  assert.equal(stats.inserted, 1);
+  assert.deepEqual(recorder.rejects[0].examples, [{ VisitID: upper.VisitID, ConVisitID: upper.ConVisitID, column: 'VisitID, ConVisitID' }]);
+  assert.equal((await cvm(ctx, `"VisitID" = $1`, [d.VisitID]))[0].AideName, 'Ann Aide');
+});
+
+test('sync.md Invalid rows: a later duplicate with an invalid value is rejected once, for its value; the first row stands', async () => {
+  const d = detected();
+  const { stats, recorder } = await runSync(ctx, { detected: [d, { ...d, CaregiverID: '1234' }] });
+  assert.equal(stats.rejected, 1);
+  assert.equal(stats.inserted, 1);
+  assert.deepEqual(recorder.rejects.map((r) => [r.reason, r.count]), [['CaregiverID: not a UUID', 1]]);
+  assert.equal((await cvm(ctx, `"VisitID" = $1`, [d.VisitID]))[0].CaregiverID, d.CaregiverID);
+});
+
 test('sync.md Invalid rows: FAIL_ON_REJECTS=true turns any reject into a failed run with nothing written', async () => {
   const existing = detected();
   await insertCvm(ctx, storedFrom({ ...existing, SchStartTime: '2026-02-14 05:00:00' }));

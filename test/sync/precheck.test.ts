@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
 import type { DetectedColumn } from '../../src/schema/columns.js';
-import { columnChecks } from '../../src/sync/columns.js';
+import { castExpr, columnChecks, vouchedCastExpr } from '../../src/sync/columns.js';
 import { precheck, rowPrecheck } from '../../src/sync/precheck.js';
 import type { WarehouseValue } from '../../src/warehouse/warehouse.js';
 import { testClient } from '../helpers/pg.js';
@@ -49,6 +49,21 @@ test('precheck: every value it vouches for passes the SQL checks of its column',
         }
       }
       if (check(value)) assert.equal(sqlInvalid, false, `${type}: precheck vouched for ${JSON.stringify(value)}, which the SQL checks reject`);
+    }
+  }
+});
+
+test('precheck: a value it vouches for has the same value through the vouched cast as through the general one', async () => {
+  for (const [type, values] of Object.entries(CASES)) {
+    const check = precheck(col(type));
+    for (const value of values) {
+      if (!check(value)) continue;
+      const sqlText = typeof value === 'boolean' ? (value ? 't' : 'f') : String(value);
+      const r = await c.query<{ general: string; vouched: string }>(
+        `SELECT (${castExpr(col(type), '$1::text')})::text AS general, (${vouchedCastExpr(col(type), '$1::text')})::text AS vouched`,
+        [sqlText],
+      );
+      assert.equal(r.rows[0].vouched, r.rows[0].general, `${type}: ${JSON.stringify(value)}`);
     }
   }
 });
