@@ -8,6 +8,7 @@ import type { PairGroupsStatements } from './affectedGroups.js';
 import { clockQuery, normaliseClock } from './clock.js';
 import { sqlDialect } from './dialect/index.js';
 import { STEP } from './names.js';
+import { SCOPE_BUCKETS } from './scope.js';
 import { detectionPlan, type DetectionPlan } from './plan.js';
 import type { ExecuteStatement, QueryStatement, StreamStatement } from './statement.js';
 import type { DetectionParams, DetectionRun } from './types.js';
@@ -20,11 +21,12 @@ export interface DetectionContext {
 }
 
 /**
- * Rows per batch of the packed streams are BATCH_SIZE divided by these: about BATCH_SIZE dates
- * per batch of affected groups (~20 per SSN); ~10 × BATCH_SIZE ids per batch of the scope (~1,000
- * per row at production size: 50 K ids, under 2 MB), fewer round trips for the biggest stream.
+ * Values per batch of the packed streams, as multiples of BATCH_SIZE: ~BATCH_SIZE SSNs per batch
+ * of affected groups (~20 dates each, ~1 MB); ~10 × BATCH_SIZE ids per batch of the scope (~2 MB),
+ * whatever the number of ids a row packs. Each batch is a round trip to the warehouse process
+ * (or a driver call), so small batches of a few-KB rows cost more in trips than in work.
  */
-const PACKED = { groups: 20, scope: 100 } as const;
+const PACKED = { groups: 1, scopeIds: 10 } as const;
 
 /** A statistic: NULL (a SUM over no rows) is 0; a missing column is an error already (onlyRow). */
 function num(v: WarehouseValue): number {
@@ -53,6 +55,7 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
   let clock: string | undefined;
   let plan: DetectionPlan | undefined;
   let prepared = false;
+  let changedVisits = 0;
 
   const exec = (s: ExecuteStatement) => session.execute(s.sql, s.params);
   const queryOne = async (s: QueryStatement) => onlyRow(s.step, await session.query(s.sql, s.params));
@@ -147,6 +150,7 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
             const s = await queryOne(pl.deltaKeys.stats);
             const r = { groups: num(s('groups')), ssns: num(s('ssns')), dates: num(s('dates')), changed: num(s('changed')) };
             recorder.set('changedVisits', r.changed);
+            changedVisits = r.changed;
             recorder.set('affectedGroups', r.groups);
             recorder.set('affectedSsns', r.ssns);
             recorder.set('affectedDates', r.dates);
@@ -196,11 +200,13 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
     },
 
     affectedGroups(): AsyncIterable<WarehouseRow[]> {
-      return streamed(needPlan('affectedGroups()').affectedGroups, undefined, Math.max(1, Math.floor(batchSize / PACKED.groups)));
+      return streamed(needPlan('affectedGroups()').affectedGroups, undefined, Math.max(1, Math.floor(batchSize * PACKED.groups)));
     },
 
     scopeVisitIds(): AsyncIterable<WarehouseRow[]> {
-      return streamed(needPlan('scopeVisitIds()').scopeVisitIds, undefined, Math.max(1, Math.floor(batchSize / PACKED.scope)));
+      // The ids a row packs: the changed visits (Step 1) spread over the statement's buckets.
+      const idsPerRow = Math.max(1, changedVisits / SCOPE_BUCKETS);
+      return streamed(needPlan('scopeVisitIds()').scopeVisitIds, undefined, Math.max(1, Math.floor((batchSize * PACKED.scopeIds) / idsPerRow)));
     },
 
     async *detectedRows(): AsyncIterable<WarehouseRow[]> {
