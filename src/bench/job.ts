@@ -38,6 +38,16 @@ export function duckdbPreload(settings: Readonly<Record<string, string>> | undef
   return ['--import', new URL(`file://${join(ROOT, 'scripts', 'bench-duckdb-settings.mjs')}`).href];
 }
 
+/**
+ * NODE_OPTIONS of the job: the task definition's, plus the DuckDB preload when settings are given.
+ * Through NODE_OPTIONS the preload also reaches the job's DuckDB process, which is forked with
+ * no command-line flags of its own (src/warehouse/duckdbProcess.ts).
+ */
+function jobNodeOptions(duckdb: Readonly<Record<string, string>> | undefined): string {
+  const preload = duckdbPreload(duckdb);
+  return [taskNodeOptions(), ...(preload.length ? [`--import=${preload[1]}`] : [])].join(' ');
+}
+
 /** `--import` of the preload that samples the job's V8 heap from inside (BENCH_MEMORY_PROBE). */
 export function memoryProbePreload(): string[] {
   return ['--import', new URL(`file://${join(ROOT, 'scripts', 'bench-memory-probe.mjs')}`).href];
@@ -185,7 +195,7 @@ export function jobEnv(input: JobRunInput): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    NODE_OPTIONS: taskNodeOptions(),
+    NODE_OPTIONS: jobNodeOptions(input.duckdb),
     POSTGRES_HOST: s.host,
     POSTGRES_PORT: String(s.port),
     POSTGRES_USER: s.user,
@@ -210,7 +220,7 @@ export async function runJob(input: JobRunInput): Promise<JobRunResult> {
   const probePath = input.reportPath.replace(/\.json$/, '') + '.memory.json';
   rmSync(probePath, { force: true });
   const t0 = performance.now();
-  const preload = [...memoryProbePreload(), ...duckdbPreload(input.duckdb)];
+  const preload = memoryProbePreload();
   const child = spawn(process.execPath, programArgs(input.program, [input.action ?? 'task02_00_run_conflict_update'], preload), {
     cwd: ROOT,
     env: { ...jobEnv(input), BENCH_MEMORY_PROBE: probePath },

@@ -30,6 +30,20 @@ export interface DuckDbConfig {
   /** The name the file is attached as, so SQL reads `ANALYTICS.BI.<table>` on both engines. */
   readonly database: string;
   readonly schema: string;
+  /** DUCKDB_MEMORY_LIMIT: DuckDB's memory_limit (DEFAULT_DUCKDB_MEMORY_LIMIT when not given); beyond it DuckDB spills to a temporary directory. */
+  readonly memoryLimit?: string;
+}
+
+/** DuckDB's own default is 80 % of the machine's memory: too much for a laptop that also runs PostgreSQL. */
+export const DEFAULT_DUCKDB_MEMORY_LIMIT = '2GB';
+
+/** DUCKDB_MEMORY_LIMIT: a size DuckDB's memory_limit takes (1.5GB, 512MB, 4GiB). */
+function duckdbMemoryLimit(env: Env): string {
+  const v = value(env, 'DUCKDB_MEMORY_LIMIT') ?? DEFAULT_DUCKDB_MEMORY_LIMIT;
+  if (!/^\d+(\.\d+)?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(v) || Number.parseFloat(v) <= 0) {
+    throw new ConfigError(`DUCKDB_MEMORY_LIMIT must be a size such as 2GB, 1.5GB or 512MB (got "${v}")`);
+  }
+  return v;
 }
 
 export type WarehouseConfig = SnowflakeConfig | DuckDbConfig;
@@ -195,7 +209,7 @@ function warehouse(env: Env): WarehouseConfig {
   const database = identifier('SNOWFLAKE_DATABASE', value(env, 'SNOWFLAKE_DATABASE') ?? 'ANALYTICS');
   const schema = identifier('SNOWFLAKE_SCHEMA', value(env, 'SNOWFLAKE_SCHEMA') ?? 'BI');
   if (set.length === 0) {
-    return { kind: 'duckdb', path: value(env, 'DUCKDB_PATH') ?? 'data/warehouse.duckdb', database, schema };
+    return { kind: 'duckdb', path: value(env, 'DUCKDB_PATH') ?? 'data/warehouse.duckdb', database, schema, memoryLimit: duckdbMemoryLimit(env) };
   }
   if (set.length < SNOWFLAKE_LOGIN.length) {
     const missing = SNOWFLAKE_LOGIN.filter((n) => !set.includes(n));
@@ -357,7 +371,7 @@ export function describeConfig(c: Config): Array<[string, string]> {
       ['SNOWFLAKE_PRIVATE_KEY_PASSPHRASE', w.hasPassphrase ? '<set>' : '<not set>'],
     );
   } else {
-    lines.push(['warehouse', 'DuckDB'], ['DUCKDB_PATH', w.path], ['SNOWFLAKE_DATABASE', w.database], ['SNOWFLAKE_SCHEMA', w.schema]);
+    lines.push(['warehouse', 'DuckDB'], ['DUCKDB_PATH', w.path], ['DUCKDB_MEMORY_LIMIT', w.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT], ['SNOWFLAKE_DATABASE', w.database], ['SNOWFLAKE_SCHEMA', w.schema]);
   }
   if (p.kind === 'external') {
     lines.push(
@@ -414,7 +428,7 @@ export function maxRunMinutes(env: Env): number {
 export const CONFIG_VARIABLES: readonly string[] = [
   'SNOWFLAKE_ACCOUNT', 'SNOWFLAKE_USER', 'SNOWFLAKE_WAREHOUSE', 'SNOWFLAKE_PRIVATE_KEY',
   'SNOWFLAKE_DATABASE', 'SNOWFLAKE_SCHEMA', 'SNOWFLAKE_ROLE', 'SNOWFLAKE_PRIVATE_KEY_PASSPHRASE', 'SNOWFLAKE_ACCESS_URL',
-  'DUCKDB_PATH',
+  'DUCKDB_PATH', 'DUCKDB_MEMORY_LIMIT',
   'POSTGRES_HOST', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_PORT', 'POSTGRES_DATABASE', 'POSTGRES_SCHEMA',
   'POSTGRES_SSLMODE', 'POSTGRES_SSLROOTCERT', 'POSTGRES_DATA_DIR',
   'ENVIRONMENT', 'LOG_LEVEL', 'LOG_FORMAT',

@@ -127,6 +127,7 @@ export async function stage(sync: Sync, streams: DetectionStreams): Promise<Stag
     o.log.info(`Sync: scope visits: ${formatCount(scope.kept)} of ${formatCount(scope.ids)} stored (the ids of open rows)`);
     if (scope.skipped) o.log.warn(`scope visits: ${formatCount(scope.skipped)} ids that are not UUIDs left out`);
   }
+  filter?.release();
   const detected = await streamStep(sync, 'Sync: staging (COPY)', 'detected rows', (p) => stageDetectedRows(db, streams.detectedRows(), p), (d) => d.rows);
   return { groups, scope, detected, openRows: open };
 }

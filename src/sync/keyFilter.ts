@@ -23,7 +23,7 @@ function fmix(h: number): number {
 }
 
 export class KeyFilter {
-  private readonly words: Uint32Array;
+  private words: Uint32Array;
   private readonly mask: number;
   private h1 = 0;
   private h2 = 0;
@@ -39,6 +39,11 @@ export class KeyFilter {
   /** The filter's size in bytes. */
   get bytes(): number {
     return this.words.byteLength;
+  }
+
+  /** Free the bits once the streams are filtered (the rest of the run needs the memory more). */
+  release(): void {
+    this.words = new Uint32Array(0);
   }
 
   /** A visit id: lower-case UUID text, `s` from `start` to `end`. */
@@ -98,6 +103,7 @@ export class KeyFilter {
   }
 
   private test(): boolean {
+    if (this.words.length === 0) throw new Error('internal: KeyFilter used after release()');
     const h1 = fmix(this.h1);
     const h2 = fmix(this.h2) | 1;
     for (let i = 0; i < HASHES; i++) {

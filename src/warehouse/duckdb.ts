@@ -1,6 +1,8 @@
 // The local warehouse: the DuckDB file attached read-only as ANALYTICS to an in-memory
 // database, so temporary tables never touch the file (operations.md, DUCKDB_PATH).
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   DuckDBConnection,
   DuckDBInstance,
@@ -10,7 +12,7 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import type { DuckDbConfig } from '../config/config.js';
+import { DEFAULT_DUCKDB_MEMORY_LIMIT, type DuckDbConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { duckdbText } from '../sqlText.js';
 import { onlyRow } from './resultRow.js';
@@ -244,6 +246,10 @@ export async function openDuckDb(config: DuckDbConfig, opts: OpenWarehouseOption
     // to change them, and the SQL does not lean on them (sort orders say NULLS LAST, trims name the
     // space, no integer division).
     if (opts.timezone) await conn.run(`SET TimeZone = ${duckdbText.str(opts.timezone)}`);
+    // Bounded memory (performance.md: the DuckDB process within 3 GB at production size); what
+    // does not fit spills to the machine's temporary directory, never next to the warehouse file.
+    await conn.run(`SET memory_limit = ${duckdbText.str(config.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT)}`);
+    await conn.run(`SET temp_directory = ${duckdbText.str(join(tmpdir(), 'conflict-updater-duckdb'))}`);
   } catch (err) {
     conn.closeSync();
     instance.closeSync();

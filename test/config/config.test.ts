@@ -24,8 +24,8 @@ function rejects(env: Env, variable: string, fragment?: RegExp): void {
 
 describe('defaults (operations.md table)', () => {
   const c = loadConfig({});
-  test('warehouse is the DuckDB file data/warehouse.duckdb attached as ANALYTICS.BI', () => {
-    assert.deepEqual(c.warehouse, { kind: 'duckdb', path: 'data/warehouse.duckdb', database: 'ANALYTICS', schema: 'BI' });
+  test('warehouse is the DuckDB file data/warehouse.duckdb attached as ANALYTICS.BI, DuckDB memory limited to 2GB', () => {
+    assert.deepEqual(c.warehouse, { kind: 'duckdb', path: 'data/warehouse.duckdb', database: 'ANALYTICS', schema: 'BI', memoryLimit: '2GB' });
   });
   test('target is an embedded PostgreSQL, database conflict_management, schema conflict_dev', () => {
     assert.equal(c.postgres.kind, 'embedded');

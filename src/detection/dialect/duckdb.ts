@@ -40,7 +40,10 @@ export const duckdbDialect: SqlDialect = {
   timestampText: (e) =>
     `CASE WHEN date_trunc('second', ${e}) = ${e} THEN strftime(${e}, '%Y-%m-%d %H:%M:%S') ELSE strftime(${e}, '%Y-%m-%d %H:%M:%S.%f') END`,
   dateText: (e) => `strftime(${e}, '%Y-%m-%d')`,
-  stringAgg: (expr, sep) => `string_agg(${expr}, ${str(sep)})`,
+  // list() then array_to_string, not string_agg: the same text (NULLs skipped, NULL for none), but
+  // string_agg's states grow by reallocation and ran out of a 2 GB memory_limit packing
+  // production's 15 M scope ids; list() packs them within it.
+  stringAgg: (expr, sep) => `array_to_string(list(${expr}), ${str(sep)})`,
   hashBucket: (expr, n) => `hash(${expr}) % ${n}`,
   clockNowQuery: () => `SELECT strftime(current_localtimestamp(), '%Y-%m-%d %H:%M:%S.%f') AS "t"`,
   // With ICU (bundled), TIMESTAMPTZ -> TIMESTAMP gives the wall-clock time in the TimeZone setting.
