@@ -40,6 +40,10 @@ test('KeyFilter: every key added is found (no false negatives), and few keys nev
   for (let i = 0; i < 100_000; i++) if (f.hasId(randomUUID())) falsePositives++;
   for (let i = 0; i < 10_000; i++) if (f.hasGroup(String(200000000 + i), '2026-02-01')) falsePositives++;
   assert.ok(falsePositives < 110, `${falsePositives} false positives in 110,000 keys never added`);
+  // Freed once the streams are filtered: a use after that is a bug, not a silent "no".
+  f.release();
+  assert.equal(f.bytes, 0);
+  assert.throws(() => f.hasId(ids[0]), /after release/);
 });
 
 test('sync.md Stale resolution: of a large scope only the ids and groups of open rows are stored, and the stale rows among them are resolved', async () => {
