@@ -32,10 +32,14 @@ export function programLabel(program: Program): string {
   return typeof program === 'string' ? program : program.label;
 }
 
-/** `--import` of the preload that applies BENCH_DUCKDB_SETTINGS to every DuckDB instance. */
+/** The preload that applies BENCH_DUCKDB_SETTINGS to every DuckDB instance. */
+const DUCKDB_PRELOAD = new URL(`file://${join(ROOT, 'scripts', 'bench-duckdb-settings.mjs')}`).href;
+
+const hasSettings = (settings: Readonly<Record<string, string>> | undefined): boolean => settings !== undefined && Object.keys(settings).length > 0;
+
+/** `--import` of the DuckDB preload, when there are settings. */
 export function duckdbPreload(settings: Readonly<Record<string, string>> | undefined): string[] {
-  if (!settings || Object.keys(settings).length === 0) return [];
-  return ['--import', new URL(`file://${join(ROOT, 'scripts', 'bench-duckdb-settings.mjs')}`).href];
+  return hasSettings(settings) ? ['--import', DUCKDB_PRELOAD] : [];
 }
 
 /**
@@ -44,8 +48,7 @@ export function duckdbPreload(settings: Readonly<Record<string, string>> | undef
  * no command-line flags of its own (src/warehouse/duckdbProcess.ts).
  */
 function jobNodeOptions(duckdb: Readonly<Record<string, string>> | undefined): string {
-  const preload = duckdbPreload(duckdb);
-  return [taskNodeOptions(), ...(preload.length ? [`--import=${preload[1]}`] : [])].join(' ');
+  return hasSettings(duckdb) ? `${taskNodeOptions()} --import=${DUCKDB_PRELOAD}` : taskNodeOptions();
 }
 
 /** `--import` of the preload that samples the job's V8 heap from inside (BENCH_MEMORY_PROBE). */
@@ -208,7 +211,7 @@ export function jobEnv(input: JobRunInput): NodeJS.ProcessEnv {
     TIMEZONE: 'UTC',
     RUN_REPORT_PATH: input.reportPath,
     LOG_LEVEL: 'INFO',
-    ...(input.duckdb && Object.keys(input.duckdb).length ? { BENCH_DUCKDB_SETTINGS: JSON.stringify(input.duckdb) } : {}),
+    ...(hasSettings(input.duckdb) ? { BENCH_DUCKDB_SETTINGS: JSON.stringify(input.duckdb) } : {}),
     ...(input.env ?? {}),
   };
 }

@@ -30,8 +30,8 @@ export interface DuckDbConfig {
   /** The name the file is attached as, so SQL reads `ANALYTICS.BI.<table>` on both engines. */
   readonly database: string;
   readonly schema: string;
-  /** DUCKDB_MEMORY_LIMIT: DuckDB's memory_limit (DEFAULT_DUCKDB_MEMORY_LIMIT when not given); beyond it DuckDB spills to a temporary directory. */
-  readonly memoryLimit?: string;
+  /** DUCKDB_MEMORY_LIMIT: DuckDB's memory_limit; beyond it DuckDB spills to a temporary directory. */
+  readonly memoryLimit: string;
 }
 
 /** DuckDB's own default is 80 % of the machine's memory: too much for a laptop that also runs PostgreSQL. */
@@ -371,7 +371,7 @@ export function describeConfig(c: Config): Array<[string, string]> {
       ['SNOWFLAKE_PRIVATE_KEY_PASSPHRASE', w.hasPassphrase ? '<set>' : '<not set>'],
     );
   } else {
-    lines.push(['warehouse', 'DuckDB'], ['DUCKDB_PATH', w.path], ['DUCKDB_MEMORY_LIMIT', w.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT], ['SNOWFLAKE_DATABASE', w.database], ['SNOWFLAKE_SCHEMA', w.schema]);
+    lines.push(['warehouse', 'DuckDB'], ['DUCKDB_PATH', w.path], ['DUCKDB_MEMORY_LIMIT', w.memoryLimit], ['SNOWFLAKE_DATABASE', w.database], ['SNOWFLAKE_SCHEMA', w.schema]);
   }
   if (p.kind === 'external') {
     lines.push(

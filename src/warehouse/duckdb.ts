@@ -12,7 +12,7 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { DEFAULT_DUCKDB_MEMORY_LIMIT, type DuckDbConfig } from '../config/config.js';
+import type { DuckDbConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { duckdbText } from '../sqlText.js';
 import { onlyRow } from './resultRow.js';
@@ -248,7 +248,7 @@ export async function openDuckDb(config: DuckDbConfig, opts: OpenWarehouseOption
     if (opts.timezone) await conn.run(`SET TimeZone = ${duckdbText.str(opts.timezone)}`);
     // Bounded memory (performance.md: the DuckDB process within 3 GB at production size); what
     // does not fit spills to the machine's temporary directory, never next to the warehouse file.
-    await conn.run(`SET memory_limit = ${duckdbText.str(config.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT)}`);
+    await conn.run(`SET memory_limit = ${duckdbText.str(config.memoryLimit)}`);
     await conn.run(`SET temp_directory = ${duckdbText.str(join(tmpdir(), 'conflict-updater-duckdb'))}`);
   } catch (err) {
     conn.closeSync();

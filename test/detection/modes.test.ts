@@ -94,10 +94,10 @@ test('a failing statement names its step in the error (operations.md, "Logs")', 
   const { openDuckDb } = await import('../../src/warehouse/duckdb.js');
   const { RunRecorder } = await import('../../src/run/recorder.js');
   const { silentLog } = await import('../helpers/log.js');
-  const { writeWarehouse, tempDir, params } = await import('./warehouse.js');
+  const { writeWarehouse, tempDir, params, duckdbConfig } = await import('./warehouse.js');
   const path = await writeWarehouse(tempDir(), { visits: [at(1, 1)] });
   const log = silentLog();
-  const session = await openDuckDb({ kind: 'duckdb', path, database: 'ANALYTICS', schema: 'BI' }, { timezone: 'UTC', log });
+  const session = await openDuckDb(duckdbConfig(path), { timezone: 'UTC', log });
   try {
     // A schema that does not exist: Step 0 only creates temporary tables, Step 1 reads the fact table.
     const run = createDetectionRun(session, params(), { database: 'ANALYTICS', schema: 'NOPE', recorder: new RunRecorder(log), log });

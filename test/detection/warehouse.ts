@@ -3,7 +3,7 @@
 // the real session (openDuckDb) and the real run (createDetectionRun).
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
-import { parseAsOf } from '../../src/config/config.js';
+import { DEFAULT_DUCKDB_MEMORY_LIMIT, parseAsOf, type DuckDbConfig } from '../../src/config/config.js';
 import { createDetectionRun } from '../../src/detection/detection.js';
 import type { DetectionParams, MphBand } from '../../src/detection/types.js';
 import { RunRecorder, type StepRecord } from '../../src/run/recorder.js';
@@ -315,9 +315,14 @@ export async function detect(
   return detectFile(path, over, opts);
 }
 
+/** The job's DuckDB configuration for the warehouse file `path` (the defaults of operations.md). */
+export function duckdbConfig(path: string): DuckDbConfig {
+  return { kind: 'duckdb', path, database: 'ANALYTICS', schema: 'BI', memoryLimit: DEFAULT_DUCKDB_MEMORY_LIMIT };
+}
+
 export async function detectFile(path: string, over: ParamsOver = {}, opts: { timezone?: string } = { timezone: 'UTC' }): Promise<DetectResult> {
   const log = silentLog();
-  const session = await openDuckDb({ kind: 'duckdb', path, database: 'ANALYTICS', schema: 'BI' }, { timezone: opts.timezone, log });
+  const session = await openDuckDb(duckdbConfig(path), { timezone: opts.timezone, log });
   try {
     const recorder = new RunRecorder(log);
     const run = createDetectionRun(session, params(over), { database: 'ANALYTICS', schema: 'BI', recorder, log });
