@@ -29,9 +29,8 @@ import {
   type JobResult,
 } from './helpers/job.js';
 import { generateWarehouse, mutateWarehouse } from '../src/generate/generate.js';
+import { T1, T2 } from './helpers/seed.js';
 
-const T1 = '2026-02-14 12:00:00';
-const T2 = '2026-02-15 12:00:00';
 
 // The server of this file: stopped and started by the tests.
 let dir = '';

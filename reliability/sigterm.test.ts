@@ -38,11 +38,9 @@ import {
   type Job,
   type JobResult,
 } from './helpers/job.js';
-import { seedAfterFirstRun } from './helpers/seed.js';
+import { seedAfterFirstRun, T1, T2 } from './helpers/seed.js';
 import { writeBusyDay, type SyntheticOptions } from './helpers/warehouse.js';
 
-const T1 = '2026-02-14 12:00:00';
-const T2 = '2026-02-15 12:00:00';
 const SHAPE: SyntheticOptions = {
   caregivers: 150,
   dates: 3,

@@ -8,11 +8,10 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { uniqueSchema } from '../test/helpers/pg.js';
-import { cloneSchema, dropSchemas, inProgressFlag, initSchema, jobEnv, runJob, show, tablesChecksum, tempDir } from './helpers/job.js';
-import { onWarehouse, roundChanges, writeSynthetic, type SyntheticOptions } from './helpers/warehouse.js';
+import { cloneSchema, dropSchemas, inProgressFlag, jobEnv, runJob, show, tablesChecksum, tempDir } from './helpers/job.js';
+import { seedAfterFirstRun, T1, T2 } from './helpers/seed.js';
+import { onWarehouse, type SyntheticOptions } from './helpers/warehouse.js';
 
-const T1 = '2026-02-14 12:00:00';
-const T2 = '2026-02-15 12:00:00';
 const SHAPE: SyntheticOptions = {
   caregivers: 40,
   dates: 3,
@@ -30,14 +29,9 @@ let seed = '';
 
 before(async () => {
   // A target with conflicts in it (a run at T1), and the warehouse as it is at T2.
-  good = join(tempDir(), 'good.duckdb');
-  await writeSynthetic(good, SHAPE);
-  seed = uniqueSchema('whf_seed');
-  schemas.push(seed);
-  await initSchema(seed);
-  const r = await runJob(jobEnv(seed, good, T1));
-  assert.equal(r.code, 0, show(r));
-  await onWarehouse(good, roundChanges(1, '2026-02-15 06:00:00', SHAPE).statements);
+  const seeded = await seedAfterFirstRun('whf', SHAPE, T1, '2026-02-15 06:00:00', schemas);
+  ({ warehouse: good, seed } = seeded);
+  assert.equal(seeded.first.code, 0, show(seeded.first));
 });
 
 after(() => dropSchemas(schemas));

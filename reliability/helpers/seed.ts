@@ -6,6 +6,10 @@ import { uniqueSchema } from '../../test/helpers/pg.js';
 import { initSchema, jobEnv, runJob, tempDir, type JobResult } from './job.js';
 import { onWarehouse, roundChanges, writeSynthetic, type SyntheticOptions } from './warehouse.js';
 
+/** The clocks of the reliability cases: the first run's (the seed), and the run under test's. */
+export const T1 = '2026-02-14 12:00:00';
+export const T2 = '2026-02-15 12:00:00';
+
 export interface Seeded {
   readonly warehouse: string;
   /** The schema the first run wrote (clone it, do not run on it). */
