@@ -1,5 +1,6 @@
 // The real program as a child process (as ECS runs it), watched line by line, and what the
 // reliability tests read back from PostgreSQL: checksums, the InProgressFlag, open conflicts.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -320,6 +321,22 @@ export async function jobBackend(c: pg.Client, schema: string): Promise<{ pid: n
     [`conflict-updater:${schema}`],
   );
   return r.rows[0];
+}
+
+/**
+ * A run stopped (SIGTERM, MAX_RUN_MINUTES) as operations.md and sync.md require: exit 143, the
+ * rollback and the flag in its log and report, both tables byte-for-byte as `before`,
+ * InProgressFlag 2, the advisory lock released.
+ */
+export async function assertStoppedCleanly(r: JobResult, schema: string, before: { cvm: string; conflicts: string }): Promise<void> {
+  assert.equal(r.code, 143, show(r));
+  assert.match(r.stdout, /Stopped: the open transaction was rolled back, nothing was written/);
+  assert.match(r.stdout, /settings: InProgressFlag = 2/);
+  assert.match(r.stdout, /Status: stopped/);
+  assert.equal(r.report?.status, 'stopped');
+  assert.deepEqual(await tablesChecksum(schema), before, 'conflictvisitmaps and conflicts are byte-for-byte as before');
+  assert.equal(await inProgressFlag(schema), 2);
+  await withClient(async (c) => assert.equal(await jobBackend(c, schema), undefined, 'the advisory lock is released'));
 }
 
 /**
