@@ -1,6 +1,7 @@
 // Engine baselines, measured in the same bench run (performance.md):
 // - DuckDB: the job's own statements (detectionStatements) in a fresh session opened the way the
 //   job opens it, in a process of its own (so its memory is measured apart from the job's); the
+//   open rows' keys the job would send, read from the target the same way (openRows.ts); the
 //   streamed results (affected groups, scope visit ids, the conflicts query) as
 //   `COPY (…) TO '/dev/null'`, which materialises every column and sends it nowhere.
 // - PostgreSQL: `COPY … FROM STDIN` of the same rows into an empty temporary table with the
@@ -13,10 +14,14 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { loadConfig } from '../config/config.js';
 import { detectionStatements, type Statement } from '../detection/detection.js';
+import { TEMP as WAREHOUSE_TEMP } from '../detection/names.js';
+import type { OpenKeys } from '../detection/types.js';
 import { createLogger } from '../log.js';
 import { DETECTED_NAMES } from '../sync/columns.js';
 import { copyLine } from '../sync/copy.js';
 import { readReferenceData } from '../target/referenceData.js';
+import { syncDb, targetTables } from '../sync/db.js';
+import { snapshotOpenRows } from '../sync/openRows.js';
 import { affectedGroupsLine, scopeIdLines } from '../sync/stage.js';
 import { openTarget } from '../target/postgres.js';
 import { postgresIdent as quoteIdent } from '../sqlText.js';
@@ -105,6 +110,12 @@ export async function duckdbBaselineWorker(specPath: string): Promise<number> {
     database: config.warehouse.database,
     schema: config.warehouse.schema,
   });
+  // The open rows' keys, as the job takes them from the target (not timed: the job takes them
+  // while the warehouse computes); sending them is timed, as in the job.
+  const target = await openTarget(config.postgres, log);
+  const pg = await target.connect();
+  const open = await snapshotOpenRows(syncDb(pg), targetTables(config.postgres.schema), { groups: config.enableAsymmetricJoin });
+  const keysOf: Record<string, keyof OpenKeys> = { [WAREHOUSE_TEMP.openIdsPacked]: 'ids', [WAREHOUSE_TEMP.openGroupsPacked]: 'groups' };
   const idleRssMb = procStatus(process.pid)?.rssMb ?? 0;
   // In this process (not openWarehouse's child process): its peak RSS is DuckDB's.
   const session = await openDuckDb(config.warehouse, { timezone: config.timezone, log });
@@ -114,7 +125,10 @@ export async function duckdbBaselineWorker(specPath: string): Promise<number> {
   try {
     for (const s of statements) {
       const t0 = performance.now();
-      if (s.kind === 'insertRows') {
+      const keys = s.kind === 'insertRows' ? keysOf[s.data.table] : undefined;
+      if (keys) {
+        for await (const rows of open.keys[keys]()) if (rows.length) await session.insertRows(s.data.table, s.data.columns, rows);
+      } else if (s.kind === 'insertRows') {
         await session.insertRows(s.data.table, s.data.columns, s.data.rows);
       } else if (s.kind === 'stream') {
         streams.push(s);
@@ -141,6 +155,8 @@ export async function duckdbBaselineWorker(specPath: string): Promise<number> {
     await writeFile(spec.out, JSON.stringify(result));
   } finally {
     await session.close();
+    await pg.end();
+    await target.close();
   }
   return 0;
 }

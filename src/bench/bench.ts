@@ -244,7 +244,12 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
       // The warehouse file into the page cache first, so the first measurement does not pay for the disk.
       await warmUp(duckdbPath);
       if (!opts.noBaseline) {
-        const exports: ExportFiles = { detected: join(dir, 'detected.copy'), groups: join(dir, 'groups-by-ssn.copy'), scope: join(dir, 'scope.copy') };
+        // The groups and ids of open rows depend on the prior state too.
+        const exports: ExportFiles = {
+          detected: join(dir, 'detected.copy'),
+          groups: join(dir, `groups-by-ssn.${prior.database}.copy`),
+          scope: join(dir, `scope.${prior.database}.copy`),
+        };
         // As many baseline measurements as job runs; each step's best counts (the machine is shared).
         for (let i = 1; i <= opts.runs; i++) {
           say(`Baseline ${i}/${opts.runs}: DuckDB, the same statements in a fresh session`);

@@ -13,8 +13,12 @@
 //                   address), cu_payer_contracts (deduplicated dimensions), cu_fact_dups;
 //                   cu_base_visits part A; stats                                          baseVisits.ts
 //   Step 2b         cu_base_visits part B (unchanged visits of affected groups; comprehensive only); stats
+//   Open keys       cu_open_ids_packed, cu_open_groups_packed (comprehensive): created, filled by
+//                   insertRows with the open rows' keys the job sends; cu_open_ids,
+//                   cu_open_groups: unpacked; stats                                        openKeys.ts
 //   Affected groups stream [SSN, VisitDates]: one row per SSN, its dates joined by commas  affectedGroups.ts
 //   Scope visit ids stream [VisitIDs]: the ids in hash buckets, joined by commas            scope.ts
+//                   (both the whole scope, or with open keys only what reaches an open row)
 //   Step 3          cu_conflict_pairs (narrow pairs, rules, values), cu_conflict_visits,
 //                   cu_conflict_facts, cu_visit_details (every base column of those visits
 //                   only), then the detected rows, streamed                                  pairs.ts
@@ -22,13 +26,20 @@ import type { Dialect } from '../warehouse/warehouse.js';
 import { affectedGroupsStatement, deltaKeysStatements, type DeltaKeysStatements } from './affectedGroups.js';
 import { baseChangedStatements, baseUnchangedStatements, type BaseChangedStatements, type BaseUnchangedStatements } from './baseVisits.js';
 import { clockStatement } from './clock.js';
-import { context, type PlanParams } from './context.js';
+import { context, type Ctx, type PlanParams } from './context.js';
 import { sqlDialect, type SqlDialect } from './dialect/index.js';
 import { exclusionStatements, type ExclusionStatements } from './exclusions.js';
 import { STEP } from './names.js';
 import { conflictStatements, type ConflictStatements } from './pairs.js';
 import { scopeVisitIdsStatement } from './scope.js';
+import { openKeysStatements, type OpenKeysStatements } from './openKeys.js';
 import { execute, type ExecuteStatement, type Statement, type StreamStatement } from './statement.js';
+
+/** The stale scope's streams, whole (without open keys) or reduced to what reaches an open row. */
+export interface ScopeStatements {
+  readonly affectedGroups: StreamStatement;
+  readonly scopeVisitIds: StreamStatement;
+}
 
 export interface DetectionPlan {
   readonly setup: readonly ExecuteStatement[];
@@ -37,9 +48,16 @@ export interface DetectionPlan {
   readonly baseChanged: BaseChangedStatements;
   /** Comprehensive mode only. */
   readonly baseUnchanged: BaseUnchangedStatements | undefined;
-  readonly affectedGroups: StreamStatement;
-  readonly scopeVisitIds: StreamStatement;
+  /** The whole stale scope (a run that was sent no open keys). */
+  readonly scope: ScopeStatements;
+  /** The open rows' keys, then the scope they reach: what the job runs. */
+  readonly openKeys: OpenKeysStatements;
+  readonly openScope: ScopeStatements;
   readonly conflicts: ConflictStatements;
+}
+
+function scopeStatements(x: Ctx, open: boolean): ScopeStatements {
+  return { affectedGroups: affectedGroupsStatement(x, open), scopeVisitIds: scopeVisitIdsStatement(x, open) };
 }
 
 /** Every statement of a run after the clock, structured by step. */
@@ -51,15 +69,16 @@ export function detectionPlan(d: SqlDialect, p: PlanParams): DetectionPlan {
     deltaKeys: deltaKeysStatements(x),
     baseChanged: baseChangedStatements(x),
     baseUnchanged: baseUnchangedStatements(x),
-    affectedGroups: affectedGroupsStatement(x),
-    scopeVisitIds: scopeVisitIdsStatement(x),
+    scope: scopeStatements(x, false),
+    openKeys: openKeysStatements(x),
+    openScope: scopeStatements(x, true),
     conflicts: conflictStatements(x),
   };
 }
 
 /** The statements of a plan after the clock, in the order a run sends them. */
 function afterClock(plan: DetectionPlan): Statement[] {
-  const { excluded: ex, deltaKeys, baseChanged, baseUnchanged: b, conflicts: c } = plan;
+  const { excluded: ex, deltaKeys, baseChanged, baseUnchanged: b, openKeys: k, conflicts: c } = plan;
   return [
     ex.createSsns,
     ex.insertSsns,
@@ -72,8 +91,13 @@ function afterClock(plan: DetectionPlan): Statement[] {
     baseChanged.create,
     baseChanged.stats,
     ...(b ? [b.insert, b.stats] : []),
-    plan.affectedGroups,
-    plan.scopeVisitIds,
+    k.createIds,
+    k.insertIds,
+    ...(k.groups ? [k.groups.create, k.groups.insert] : []),
+    ...k.unpack,
+    k.stats,
+    plan.openScope.affectedGroups,
+    plan.openScope.scopeVisitIds,
     c.pairs,
     c.visits,
     c.facts,
@@ -83,8 +107,9 @@ function afterClock(plan: DetectionPlan): Statement[] {
 }
 
 /**
- * Every statement of a run, in order: session setup, the clock read (when AS_OF is not a naive
- * timestamp), steps 0–2, the affected groups and scope streams, step 3.
+ * Every statement of a run with stale cleanup, in order: session setup, the clock read (when AS_OF
+ * is not a naive timestamp), steps 0–2, the open keys (their rows are the job's), the affected
+ * groups and scope streams they reach, step 3.
  */
 export function detectionStatements(dialect: Dialect, params: PlanParams): Statement[] {
   const d = sqlDialect(dialect);

@@ -10,8 +10,8 @@ import { sqlDialect } from './dialect/index.js';
 import { STEP } from './names.js';
 import { SCOPE_BUCKETS } from './scope.js';
 import { detectionPlan, type DetectionPlan } from './plan.js';
-import type { ExecuteStatement, QueryStatement, StreamStatement } from './statement.js';
-import type { DetectionParams, DetectionRun } from './types.js';
+import type { ExecuteStatement, InsertRowsStatement, QueryStatement, StreamStatement } from './statement.js';
+import type { DetectionParams, DetectionRun, OpenKeys } from './types.js';
 
 export interface DetectionContext {
   readonly database: string;
@@ -56,6 +56,8 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
   let plan: DetectionPlan | undefined;
   let prepared = false;
   let changedVisits = 0;
+  /** Set by sendOpenKeys: the open ids the warehouse holds (the scope streams reach those only). */
+  let openIds: number | undefined;
 
   const exec = (s: ExecuteStatement) => session.execute(s.sql, s.params);
   const queryOne = async (s: QueryStatement) => onlyRow(s.step, await session.query(s.sql, s.params));
@@ -63,6 +65,11 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
     if (!plan || !prepared) throw new Error(`detection: ${what} called before prepare()`);
     return plan;
   };
+
+  /** Rows of `s`'s table from the job, batch by batch (each batch one insertRows). */
+  async function upload(s: InsertRowsStatement, batches: AsyncIterable<string[][]>): Promise<void> {
+    for await (const rows of batches) if (rows.length > 0) await session.insertRows(s.data.table, s.data.columns, rows);
+  }
 
   async function* streamed(s: StreamStatement, onRows?: (n: number) => void, rowsPerBatch = batchSize): AsyncIterable<WarehouseRow[]> {
     let iterator: AsyncIterator<WarehouseRow[]>;
@@ -199,14 +206,42 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
       prepared = true;
     },
 
+    async sendOpenKeys(keys: OpenKeys): Promise<void> {
+      const k = needPlan('sendOpenKeys()').openKeys;
+      const r = await recorder.step(
+        STEP.openKeys,
+        () =>
+          inStep(STEP.openKeys, async () => {
+            await exec(k.createIds);
+            await upload(k.insertIds, keys.ids());
+            if (k.groups) {
+              await exec(k.groups.create);
+              await upload(k.groups.insert, keys.groups());
+            }
+            for (const u of k.unpack) await exec(u);
+            const s = await queryOne(k.stats);
+            return { ids: num(s('ids')), groups: num(s('groups')) };
+          }),
+        (r) => ({ rows: r.ids + r.groups, unit: `keys of open rows (${formatCount(r.ids)} visit ids, ${formatCount(r.groups)} groups)` }),
+      );
+      openIds = r.ids;
+    },
+
     affectedGroups(): AsyncIterable<WarehouseRow[]> {
-      return streamed(needPlan('affectedGroups()').affectedGroups, undefined, Math.max(1, Math.floor(batchSize * PACKED.groups)));
+      const pl = needPlan('affectedGroups()');
+      // The delta-only scope is ids alone: no groups were sent, none can reach an open row.
+      if (openIds !== undefined && !pl.openKeys.groups) throw new Error('detection: affectedGroups() in delta-only mode: its stale scope has no groups');
+      const s = openIds === undefined ? pl.scope : pl.openScope;
+      return streamed(s.affectedGroups, undefined, Math.max(1, Math.floor(batchSize * PACKED.groups)));
     },
 
     scopeVisitIds(): AsyncIterable<WarehouseRow[]> {
-      // The ids a row packs: the changed visits (Step 1) spread over the statement's buckets.
-      const idsPerRow = Math.max(1, changedVisits / SCOPE_BUCKETS);
-      return streamed(needPlan('scopeVisitIds()').scopeVisitIds, undefined, Math.max(1, Math.floor((batchSize * PACKED.scopeIds) / idsPerRow)));
+      const pl = needPlan('scopeVisitIds()');
+      const s = openIds === undefined ? pl.scope : pl.openScope;
+      // The ids a row packs: the changed visits (Step 1), or at most the open ids, spread over
+      // the statement's buckets.
+      const idsPerRow = Math.max(1, Math.min(changedVisits, openIds ?? Infinity) / SCOPE_BUCKETS);
+      return streamed(s.scopeVisitIds, undefined, Math.max(1, Math.floor((batchSize * PACKED.scopeIds) / idsPerRow)));
     },
 
     async *detectedRows(): AsyncIterable<WarehouseRow[]> {

@@ -11,13 +11,19 @@ import { stream, type StreamStatement } from './statement.js';
  */
 export const SCOPE_BUCKETS = 16384;
 
-export function scopeVisitIdsStatement(x: Ctx): StreamStatement {
+/**
+ * `open`: only the ids of open rows (openKeys.ts). Those are PostgreSQL's uuid text, so an id
+ * equal to one is a valid UUID: the pattern is not checked again over millions of ids.
+ */
+export function scopeVisitIdsStatement(x: Ctx, open: boolean): StreamStatement {
   const { d, p } = x;
+  const join = (id: string) => (open ? `\nJOIN ${TEMP.openIds} o ON o."visit_id" = ${id}` : '');
+  const valid = (id: string) => (open ? '' : ` AND ${d.regexFullMatch(id, UUID_PATTERN_LOWER)}`);
+  const fact = 'LOWER(f."Visit Id")';
   const ids = p.comprehensive
-    ? `SELECT DISTINCT LOWER(f."Visit Id") AS "VisitID" FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} f\n` +
-      `WHERE ${changed(x)} AND ${d.regexFullMatch('LOWER(f."Visit Id")', UUID_PATTERN_LOWER)}`
-    : `SELECT "VisitID" FROM ${TEMP.baseVisits}\n` +
-      `WHERE "is_delta" = true AND NOT COALESCE("IsMissed", false) AND ${d.regexFullMatch('"VisitID"', UUID_PATTERN_LOWER)}`;
+    ? `SELECT DISTINCT ${fact} AS "VisitID" FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} f${join(fact)}\n` + `WHERE ${changed(x)}${valid(fact)}`
+    : `SELECT b."VisitID" FROM ${TEMP.baseVisits} b${join('b."VisitID"')}\n` +
+      `WHERE b."is_delta" = true AND NOT COALESCE(b."IsMissed", false)${valid('b."VisitID"')}`;
   // Millions of ids travel packed, a few hundred per row: the per-row costs of the result set
   // (driver, process boundary, conversion) are paid once per row, not once per id.
   return stream(

@@ -32,12 +32,32 @@ export interface DetectionParams extends DetectionReference {
   readonly batchSize: number;
 }
 
+/**
+ * The open CVM rows' keys, packed a thousand or so per row (sync's openRows.ts packs them; the
+ * warehouse unpacks them, openKeys.ts). Each iterable yields batches of rows of one value.
+ */
+export interface OpenKeys {
+  /** Visit ids (both sides) as PostgreSQL prints a uuid, joined by commas. */
+  ids(): AsyncIterable<string[][]>;
+  /**
+   * (trimmed SSN, VisitDate) groups joined by commas, each its VisitDate `YYYY-MM-DD` followed by
+   * the hexadecimal of its SSN's UTF-8 bytes (an SSN may hold any character, a comma too).
+   */
+  groups(): AsyncIterable<string[][]>;
+}
+
 /** One detection run over one warehouse session. Methods are called in this order. */
 export interface DetectionRun {
   /** T as a naive timestamp `YYYY-MM-DD HH:MM:SS[.ffffff]` in the session's zone, read once. */
   resolveClock(): Promise<string>;
   /** Steps 0–2 (excluded SSNs, delta_keys, base visits A and B), each timed in the recorder. */
   prepare(): Promise<void>;
+  /**
+   * Send the open rows' keys (sync.md, "Stale resolution": reduce the scope first in the
+   * warehouse). After it, the affected groups and scope visit ids are only those that reach an
+   * open row; without it, the whole scope.
+   */
+  sendOpenKeys(keys: OpenKeys): Promise<void>;
   /**
    * Affected groups, one row per SSN: [SSN (trimmed), its VisitDates `YYYY-MM-DD` joined by
    * commas, in no particular order], streamed.

@@ -56,7 +56,7 @@ export type SyncStats = Pick<
 >;
 
 /** The three streams of a detection run, pulled as the options need them. */
-export type DetectionStreams = Pick<DetectionRun, 'affectedGroups' | 'scopeVisitIds' | 'detectedRows'>;
+export type DetectionStreams = Pick<DetectionRun, 'sendOpenKeys' | 'affectedGroups' | 'scopeVisitIds' | 'detectedRows'>;
 
 /** A sync on one PostgreSQL session. */
 export interface Sync {
@@ -117,17 +117,17 @@ export async function stage(sync: Sync, streams: DetectionStreams): Promise<Stag
   let groups: StagedGroups | undefined;
   let scope: StagedScope | undefined;
   const open = await sync.openRows;
-  const filter = open?.filter;
+  // The warehouse keeps only the groups and ids that reach an open row: the rest cannot change
+  // anything (sync.md, "Stale resolution": reduce the scope first in the warehouse).
+  if (open) await streams.sendOpenKeys(open.keys);
   if (open && o.comprehensive) {
-    groups = await streamStep(sync, 'Sync: affected groups (COPY)', 'groups', (p) => stageAffectedGroups(db, streams.affectedGroups(), p, filter), (g) => g.groups);
-    o.log.info(`Sync: affected groups: ${formatCount(groups.kept)} of ${formatCount(groups.groups)} stored (the groups of open rows), ${formatCount(groups.lines)} lines in ${TEMP.groups}`);
+    groups = await streamStep(sync, 'Sync: affected groups (COPY)', 'groups', (p) => stageAffectedGroups(db, streams.affectedGroups(), p), (g) => g.groups);
+    o.log.info(`Sync: affected groups: ${formatCount(groups.groups)} groups of open rows, ${formatCount(groups.lines)} lines in ${TEMP.groups}`);
   }
   if (open) {
-    scope = await streamStep(sync, 'Sync: scope visits (COPY)', 'visit ids', (p) => stageScopeIds(db, streams.scopeVisitIds(), p, filter), (s) => s.ids);
-    o.log.info(`Sync: scope visits: ${formatCount(scope.kept)} of ${formatCount(scope.ids)} stored (the ids of open rows)`);
+    scope = await streamStep(sync, 'Sync: scope visits (COPY)', 'visit ids', (p) => stageScopeIds(db, streams.scopeVisitIds(), p), (s) => s.ids);
     if (scope.skipped) o.log.warn(`scope visits: ${formatCount(scope.skipped)} ids that are not UUIDs left out`);
   }
-  filter?.release();
   const detected = await streamStep(sync, 'Sync: staging (COPY)', 'detected rows', (p) => stageDetectedRows(db, streams.detectedRows(), p), (d) => d.rows);
   return { groups, scope, detected, openRows: open };
 }

@@ -5,24 +5,19 @@ import type { Progress } from '../run/progress.js';
 import type { WarehouseRow } from '../warehouse/warehouse.js';
 import { copyField, copyIn, copyLine } from './copy.js';
 import type { SyncDb } from './db.js';
-import type { KeyFilter } from './keyFilter.js';
 import { rowPrecheck } from './precheck.js';
 import { TEMP } from './tempTables.js';
 
 export interface StagedGroups {
-  /** (SSN, VisitDate) groups received. */
+  /** (SSN, VisitDate) groups received and stored. */
   readonly groups: number;
-  /** Of those, the groups stored: those the open rows' filter kept. */
-  readonly kept: number;
   /** Lines COPY stored: one per SSN. */
   readonly lines: number;
 }
 
 export interface StagedScope {
-  /** Visit ids received (UUIDs). */
+  /** Visit ids received and stored (UUIDs). */
   readonly ids: number;
-  /** Of those, the ids stored: those the open rows' filter kept. */
-  readonly kept: number;
   /** Ids left out because they are not UUIDs. */
   readonly skipped: number;
 }
@@ -87,12 +82,10 @@ function copyBatches(db: SyncDb, copySql: string, source: AsyncIterable<Warehous
 
 /**
  * Affected groups, one row per SSN [SSN, VisitDates joined by commas] → cu_groups (ssn, dates[]):
- * 12.5 M groups of production are 640 K lines. With `filter`, only the groups of open rows (and
- * the filter's few false positives) are stored.
+ * the groups of open rows, which the warehouse kept (openKeys.ts).
  */
-export async function stageAffectedGroups(db: SyncDb, source: AsyncIterable<WarehouseRow[]>, progress: Progress, filter?: KeyFilter): Promise<StagedGroups> {
+export async function stageAffectedGroups(db: SyncDb, source: AsyncIterable<WarehouseRow[]>, progress: Progress): Promise<StagedGroups> {
   let groups = 0;
-  let kept = 0;
   const encode = (batch: WarehouseRow[]): Encoded => {
     let text = '';
     let units = 0;
@@ -100,22 +93,8 @@ export async function stageAffectedGroups(db: SyncDb, source: AsyncIterable<Ware
       if (ssn === null || ssn === undefined || dates === null || dates === undefined || dates === '') continue;
       const list = String(dates);
       if (!DATE_LIST.test(list)) throw new Error(`an affected groups row has an invalid VisitDate list: ${list.slice(0, 80)}`);
-      const n = (list.length + 1) / (DATE_LENGTH + 1);
-      units += n;
-      if (!filter) {
-        text += affectedGroupsLine(ssn, list);
-        kept += n;
-        continue;
-      }
-      const key = String(ssn);
-      const keep: string[] = [];
-      for (let at = 0; at < list.length; at += DATE_LENGTH + 1) {
-        if (filter.hasGroup(key, list, at, at + DATE_LENGTH)) keep.push(list.slice(at, at + DATE_LENGTH));
-      }
-      if (keep.length > 0) {
-        text += affectedGroupsLine(ssn, keep.join(','));
-        kept += keep.length;
-      }
+      units += (list.length + 1) / (DATE_LENGTH + 1);
+      text += affectedGroupsLine(ssn, list);
     }
     groups += units;
     return { text, units };
@@ -123,48 +102,44 @@ export async function stageAffectedGroups(db: SyncDb, source: AsyncIterable<Ware
   const lines = await copyBatches(db, `COPY ${TEMP.groups} (ssn, dates) FROM STDIN`, source, encode, progress);
   // No index: the resolve statement hash-joins it on the SSN.
   await db.query(`ANALYZE ${TEMP.groups}`);
-  return { groups, kept, lines };
+  return { groups, lines };
 }
 
 /**
  * Scope visit ids, rows [VisitIDs joined by commas] → cu_scope, one id per row (valid UUIDs
- * only). With `filter`, only the ids of open rows (and the filter's few false positives).
+ * only): the ids of open rows, which the warehouse kept (openKeys.ts).
  */
-export async function stageScopeIds(db: SyncDb, source: AsyncIterable<WarehouseRow[]>, progress: Progress, filter?: KeyFilter): Promise<StagedScope> {
+export async function stageScopeIds(db: SyncDb, source: AsyncIterable<WarehouseRow[]>, progress: Progress): Promise<StagedScope> {
   let skipped = 0;
   let ids = 0;
   const encode = (batch: WarehouseRow[]): Encoded => {
     let text = '';
     let units = 0;
-    const take = (s: string, at: number) => {
-      units++;
-      if (!filter || filter.hasId(s, at, at + UUID_LENGTH)) text += s.slice(at, at + UUID_LENGTH) + '\n';
-    };
     for (const [packed] of batch) {
       if (typeof packed !== 'string' || packed === '') continue;
-      // The filter holds lower-case ids (PostgreSQL's uuid text); detection sends them so.
+      // PostgreSQL's uuid text is lower-case; detection sends ids so.
       const list = HAS_UPPER.test(packed) ? packed.toLowerCase() : packed;
       // Detection sends valid UUIDs: a cheap shape check of the whole list, id by id only
       // when it fails, keeps anything else out of the COPY (PostgreSQL checks the digits).
       if (isUuidList(list)) {
-        if (!filter) {
-          text += scopeIdLines(list);
-          units += (list.length + 1) / (UUID_LENGTH + 1);
-        } else for (let at = 0; at < list.length; at += UUID_LENGTH + 1) take(list, at);
+        text += scopeIdLines(list);
+        units += (list.length + 1) / (UUID_LENGTH + 1);
         continue;
       }
       for (const id of list.split(',')) {
-        if (looksLikeUuid(id)) take(id, 0);
-        else skipped++;
+        if (looksLikeUuid(id)) {
+          text += id + '\n';
+          units++;
+        } else skipped++;
       }
     }
     ids += units;
     return { text, units };
   };
-  const kept = await copyBatches(db, `COPY ${TEMP.scope} (id) FROM STDIN`, source, encode, progress);
+  await copyBatches(db, `COPY ${TEMP.scope} (id) FROM STDIN`, source, encode, progress);
   // No index: the resolve statement hash-joins it.
   await db.query(`ANALYZE ${TEMP.scope}`);
-  return { ids, kept, skipped };
+  return { ids, skipped };
 }
 
 /** Detected rows (DETECTED_COLUMNS order) → cu_stage, every value as text, numbered from 1. */

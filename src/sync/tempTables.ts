@@ -28,6 +28,8 @@ export const TEMP = {
   visitCid: 'pg_temp.cu_visit_cid',
   /** The open CVM rows, taken at the start of the run (openRows.ts). */
   open: 'pg_temp.cu_open',
+  /** The open rows' keys, packed for the warehouse (openRows.ts). */
+  openKeys: 'pg_temp.cu_open_keys',
   /** The earliest CreatedDate of each CONFLICTID an insert uses (write.ts). */
   cidCreated: 'pg_temp.cu_cid_created',
   /** Stale rows to resolve (resolve.ts). */

@@ -47,6 +47,8 @@ export interface SnowflakeTuning {
 const APPLICATION = 'conflict-updater';
 /** Binds per INSERT statement: well under the stage-binding threshold (which would need a stage upload). */
 const MAX_BINDS_PER_INSERT = 16_384;
+/** Text per INSERT: packed values (the open rows' keys, ~37 KB each) would otherwise make requests of hundreds of MB. */
+const MAX_TEXT_PER_INSERT = 4 * 1024 * 1024;
 /** Above any insert slice: array binds never go through a stage (CLIENT_STAGE_ARRAY_BINDING_THRESHOLD). */
 const ARRAY_BINDING_THRESHOLD = 1_000_000;
 /**
@@ -467,9 +469,16 @@ class SnowflakeSession implements WarehouseSession {
     const sql = `INSERT INTO ${table} (${columns.map(snowflakeText.ident).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
     const release = await this.acquire();
     try {
-      for (let i = 0; i < rows.length; i += per) {
+      for (let i = 0; i < rows.length; ) {
+        let end = i;
+        let text = 0;
+        while (end < rows.length && end - i < per && (end === i || text < MAX_TEXT_PER_INSERT)) {
+          for (const v of rows[end]) text += typeof v === 'string' ? v.length : 8;
+          end++;
+        }
         // Array binding: one row of placeholders, one bound array per column (Snowflake inserts them all).
-        await this.run(sql, arrayBinds(rows.slice(i, i + per), width));
+        await this.run(sql, arrayBinds(rows.slice(i, end), width));
+        i = end;
       }
     } finally {
       release();

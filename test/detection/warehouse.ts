@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { DEFAULT_DUCKDB_MEMORY_LIMIT, parseAsOf, type DuckDbConfig } from '../../src/config/config.js';
 import { createDetectionRun } from '../../src/detection/detection.js';
-import type { DetectionParams, MphBand } from '../../src/detection/types.js';
+import type { DetectionParams, MphBand, OpenKeys } from '../../src/detection/types.js';
 import { RunRecorder, type StepRecord } from '../../src/run/recorder.js';
 import { duckdbText } from '../../src/sqlText.js';
 import { DETECTED_COLUMNS, WAREHOUSE_COLUMNS } from '../../src/schema/columns.js';
@@ -309,7 +309,7 @@ export function tempDir(): string {
 export async function detect(
   spec: WarehouseSpec,
   over: ParamsOver = {},
-  opts: { timezone?: string } = { timezone: 'UTC' },
+  opts: { timezone?: string; openKeys?: TestOpenKeys } = { timezone: 'UTC' },
 ): Promise<DetectResult> {
   const path = await writeWarehouse(tempDir(), spec);
   return detectFile(path, over, opts);
@@ -320,7 +320,27 @@ export function duckdbConfig(path: string): DuckDbConfig {
   return { kind: 'duckdb', path, database: 'ANALYTICS', schema: 'BI', memoryLimit: DEFAULT_DUCKDB_MEMORY_LIMIT };
 }
 
-export async function detectFile(path: string, over: ParamsOver = {}, opts: { timezone?: string } = { timezone: 'UTC' }): Promise<DetectResult> {
+/** Open rows' keys for sendOpenKeys: visit ids, and groups [trimmed SSN, VisitDate]. */
+export interface TestOpenKeys {
+  readonly ids: readonly string[];
+  readonly groups: ReadonlyArray<readonly [string, string]>;
+}
+
+/** Packed as the sync packs them (OpenKeys): `per` keys to a row, one row per batch. */
+function openKeysOf(k: TestOpenKeys, per = 2): OpenKeys {
+  const packs = (keys: string[]) =>
+    (async function* () {
+      for (let i = 0; i < keys.length; i += per) yield [[keys.slice(i, i + per).join(',')]];
+    })();
+  const hex = (t: string) => Buffer.from(t, 'utf8').toString('hex');
+  return { ids: () => packs([...k.ids]), groups: () => packs(k.groups.map(([ssn, date]) => `${date}${hex(ssn)}`)) };
+}
+
+export async function detectFile(
+  path: string,
+  over: ParamsOver = {},
+  opts: { timezone?: string; openKeys?: TestOpenKeys } = { timezone: 'UTC' },
+): Promise<DetectResult> {
   const log = silentLog();
   const session = await openDuckDb(duckdbConfig(path), { timezone: opts.timezone, log });
   try {
@@ -328,9 +348,11 @@ export async function detectFile(path: string, over: ParamsOver = {}, opts: { ti
     const run = createDetectionRun(session, params(over), { database: 'ANALYTICS', schema: 'BI', recorder, log });
     const clock = await run.resolveClock();
     await run.prepare();
+    if (opts.openKeys) await run.sendOpenKeys(openKeysOf(opts.openKeys));
     // The packed streams, unpacked: groups [VisitDate, SSN], scope one id each.
     const packedGroups: WarehouseRow[] = [];
-    for await (const b of run.affectedGroups()) packedGroups.push(...b);
+    // Delta-only mode with open keys has no groups in its scope (the job does not ask).
+    if (!opts.openKeys || over.comprehensive !== false) for await (const b of run.affectedGroups()) packedGroups.push(...b);
     const groups: WarehouseRow[] = packedGroups.flatMap(([ssn, dates]) => String(dates).split(',').map((d) => [d, ssn]));
     const packedScope: string[] = [];
     for await (const b of run.scopeVisitIds()) packedScope.push(...b.map((r) => String(r[0])));

@@ -70,6 +70,7 @@ function standIn(ctx: Ctx, rows: Values[], opts: { groups?: Array<[string, strin
         prepare: async () => {
           if (opts.fail) throw opts.fail;
         },
+        sendOpenKeys: async () => undefined,
         affectedGroups: () => batches<WarehouseRow>(opts.groups ?? []),
         scopeVisitIds: () => batches<WarehouseRow>([]),
         detectedRows: () =>

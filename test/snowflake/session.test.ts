@@ -297,6 +297,18 @@ describe('insertRows', () => {
     assert.equal(inserts[0].bindings?.['1']?.type, 'TEXT');
   });
 
+  test('large values (packed keys): slices of at most 4 MB of text, so no request carries hundreds of MB', async () => {
+    const n = si.statements.length;
+    const packed = 'x'.repeat(37_000);
+    const rows = Array.from({ length: 300 }, (_, i) => [`${i}:${packed}`]);
+    await wh.insertRows('t', ['ids'], rows);
+    const inserts = si.statements.slice(n);
+    const sizes = inserts.map((s) => (s.bindings?.['1']?.value as string[]).length);
+    assert.ok(inserts.length >= 3 && inserts.length <= 4, `300 values of 37 KB in slices of ~4 MB: ${sizes.join(', ')}`);
+    assert.ok(sizes.every((k) => k * 37_000 <= 4 * 1024 * 1024 + 37_010), sizes.join(', '));
+    assert.deepEqual(inserts.flatMap((s) => s.bindings?.['1']?.value as string[]), rows.map((r) => r[0]), 'every value once, in order');
+  });
+
   test('several columns; a column mixing integers and fractions travels as text', async () => {
     const n = si.statements.length;
     await wh.insertRows('t', ['Visit Id', 'n', 'x', 'flag'], [

@@ -186,6 +186,8 @@ export interface RunInput {
 
 export interface RunOutput {
   stats: SyncStats;
+  /** The open rows' keys the sync sent to the warehouse, unpacked (undefined: none sent). */
+  openKeys: { ids: string[]; groups: string[] } | undefined;
   recorder: RunRecorder;
   log: Logger & { lines: string[] };
 }
@@ -214,14 +216,24 @@ export async function runSync(ctx: Ctx, input: RunInput = {}): Promise<RunOutput
       await sync.openRows;
       await input.whileDetecting();
     }
+    let openKeys: RunOutput['openKeys'];
+    const unpack = async (packs: AsyncIterable<string[][]>) => {
+      const out: string[] = [];
+      for await (const batch of packs) for (const [p] of batch) out.push(...p.split(','));
+      return out;
+    };
     const staged = await stage(sync, {
+      // The test plays the warehouse: its streams are what it gives, whatever the keys.
+      sendOpenKeys: async (keys) => {
+        openKeys = { ids: await unpack(keys.ids()), groups: await unpack(keys.groups()) };
+      },
       affectedGroups: () => batches(input.packedGroups ?? packGroups(input.groups ?? [])),
       scopeVisitIds: () => batches(input.packedScope ?? packIds(input.scope ?? [])),
       detectedRows: () => batches((input.detected ?? []).map(toRow)),
     });
     const stats = await merge(sync, staged);
     await closeSync(sync);
-    return { stats, recorder, log };
+    return { stats, openKeys, recorder, log };
   } finally {
     if (own) await client.end();
   }
