@@ -125,11 +125,10 @@ export async function duckdbBaselineWorker(specPath: string): Promise<number> {
   try {
     for (const s of statements) {
       const t0 = performance.now();
-      const keys = s.kind === 'insertRows' ? keysOf[s.data.table] : undefined;
-      if (keys) {
-        for await (const rows of open.keys[keys]()) if (rows.length) await session.insertRows(s.data.table, s.data.columns, rows);
-      } else if (s.kind === 'insertRows') {
-        await session.insertRows(s.data.table, s.data.columns, s.data.rows);
+      if (s.kind === 'insertRows') {
+        const keys = keysOf[s.data.table];
+        if (!keys) await session.insertRows(s.data.table, s.data.columns, s.data.rows);
+        else for await (const rows of open.keys[keys]()) if (rows.length) await session.insertRows(s.data.table, s.data.columns, rows);
       } else if (s.kind === 'stream') {
         streams.push(s);
         const n = await session.execute(STREAM_COPY(s.sql), s.params);
