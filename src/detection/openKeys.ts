@@ -27,10 +27,10 @@ export interface OpenKeysStatements {
 
 export function openKeysStatements(x: Ctx): OpenKeysStatements {
   const { d } = x;
-  const ids = `SELECT DISTINCT s.value AS "visit_id" FROM ${TEMP.openIdsPacked} p, ${d.splitToRows('p."ids"', KEY_SEPARATOR, 's')}`;
+  const ids = `SELECT DISTINCT s."value" AS "visit_id" FROM (${d.splitRows(TEMP.openIdsPacked, '"ids"', KEY_SEPARATOR)}) s`;
   const groups =
-    `SELECT DISTINCT ${d.textFromHex(`SUBSTR(s.value, ${DATE_CHARS + 1})`)} AS "ssn", CAST(SUBSTR(s.value, 1, ${DATE_CHARS}) AS DATE) AS "visit_date"\n` +
-    `FROM ${TEMP.openGroupsPacked} p, ${d.splitToRows('p."groups"', KEY_SEPARATOR, 's')}`;
+    `SELECT DISTINCT ${d.textFromHex(`SUBSTR(s."value", ${DATE_CHARS + 1})`)} AS "ssn", CAST(SUBSTR(s."value", 1, ${DATE_CHARS}) AS DATE) AS "visit_date"\n` +
+    `FROM (${d.splitRows(TEMP.openGroupsPacked, '"groups"', KEY_SEPARATOR)}) s`;
   const comprehensive = x.p.comprehensive;
   return {
     createIds: execute(STEP.openKeys, createTempTable(x, TEMP.openIdsPacked, [['ids', 'VARCHAR']])),

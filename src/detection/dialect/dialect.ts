@@ -50,11 +50,8 @@ export interface SqlDialect {
   stringAgg(expr: string, sep: string): string;
   /** A bucket number in [0, n) (or (-n, n)) from a hash of `expr`: spreads rows over n groups. */
   hashBucket(expr: string, n: number): string;
-  /**
-   * A FROM item (after a comma, lateral) with one row per element of the text `list` split at
-   * `sep`, its element in column `<alias>.value` as text.
-   */
-  splitToRows(list: string, sep: string, alias: string): string;
+  /** A SELECT of one row per element of the text column `column` of `table` split at `sep`: column "value". */
+  splitRows(table: string, column: string, sep: string): string;
   /** Text from the hexadecimal of its UTF-8 bytes (lower or upper case). */
   textFromHex(expr: string): string;
   /** Reads T as a naive timestamp text in the session's zone: the session's current time. */

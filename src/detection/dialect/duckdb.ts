@@ -45,7 +45,8 @@ export const duckdbDialect: SqlDialect = {
   // production's 15 M scope ids; list() packs them within it.
   stringAgg: (expr, sep) => `array_to_string(list(${expr}), ${str(sep)})`,
   hashBucket: (expr, n) => `hash(${expr}) % ${n}`,
-  splitToRows: (list, sep, alias) => `unnest(string_split(${list}, ${str(sep)})) AS ${alias}("value")`,
+  // unnest in the select list: as a lateral FROM item it took 14 s for 360 K elements, this 0.1 s.
+  splitRows: (table, column, sep) => `SELECT unnest(string_split(t.${column}, ${str(sep)})) AS "value" FROM ${table} t`,
   textFromHex: (expr) => `decode(unhex(${expr}))`,
   clockNowQuery: () => `SELECT strftime(current_localtimestamp(), '%Y-%m-%d %H:%M:%S.%f') AS "t"`,
   // With ICU (bundled), TIMESTAMPTZ -> TIMESTAMP gives the wall-clock time in the TimeZone setting.

@@ -30,7 +30,7 @@ export const snowflakeDialect: SqlDialect = {
   dateText: (e) => `TO_VARCHAR(${e}, 'YYYY-MM-DD')`,
   stringAgg: (expr, sep) => `LISTAGG(${expr}, ${str(sep)})`,
   hashBucket: (expr, n) => `MOD(HASH(${expr}), ${n})`,
-  splitToRows: (list, sep, alias) => `LATERAL SPLIT_TO_TABLE(${list}, ${str(sep)}) ${alias}`,
+  splitRows: (table, column, sep) => `SELECT s.VALUE AS "value" FROM ${table} t, LATERAL SPLIT_TO_TABLE(t.${column}, ${str(sep)}) s`,
   textFromHex: (expr) => `HEX_DECODE_STRING(${expr})`,
   // CURRENT_TIMESTAMP is TIMESTAMP_LTZ in the session's TIMEZONE; as NTZ it is that wall-clock time.
   clockNowQuery: () => `SELECT TO_VARCHAR(CURRENT_TIMESTAMP()::TIMESTAMP_NTZ, 'YYYY-MM-DD HH24:MI:SS.FF6') AS "t"`,
