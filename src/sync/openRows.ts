@@ -17,36 +17,33 @@ export interface OpenRows {
   readonly keys: OpenKeys;
 }
 
-/** Keys per packed row (~37 KB of ids), and packed rows per batch sent (~4 MB). */
-const KEYS_PER_ROW = 1000;
-const ROWS_PER_BATCH = 100;
+/** Open rows per pack (~74 KB of ids, ~32 KB of groups), and packs per batch sent (~5 MB). */
+const ROWS_PER_PACK = 1000;
+const PACKS_PER_BATCH = 50;
 
 /**
- * The packs of `kind`, numbered from 0: each key once, KEYS_PER_ROW to a pack, in no order. A
- * group is its date then its SSN's hex (OpenKeys): dates outside years 1–9999 are not sent (no
- * affected group has one, and the warehouse could not read them).
+ * The packs: one pass over cu_open, ROWS_PER_PACK rows to a pack, their ids and groups joined by
+ * commas (repeats left to the warehouse's DISTINCT: de-duplicating here cost PostgreSQL more than
+ * it saved). A group is its date then its SSN's hex (OpenKeys); dates outside years 1–9999 are not
+ * sent (no affected group has one, and the warehouse could not read them).
  */
-function packs(kind: 'ids' | 'groups'): string {
-  const keys =
-    kind === 'ids'
-      ? `SELECT o."VisitID"::text AS k FROM ${TEMP.open} o WHERE o."VisitID" IS NOT NULL
-          UNION SELECT o."ConVisitID"::text FROM ${TEMP.open} o WHERE o."ConVisitID" IS NOT NULL`
-      : `SELECT DISTINCT to_char(o."VisitDate", 'YYYY-MM-DD') || encode(convert_to(o.ssn, 'UTF8'), 'hex') AS k FROM ${TEMP.open} o
-          WHERE o.ssn <> '' AND o."VisitDate" BETWEEN DATE '0001-01-01' AND DATE '9999-12-31'`;
-  return `SELECT '${kind}' AS kind, n / ${KEYS_PER_ROW} AS pack, string_agg(k, ',') AS keys
-            FROM (SELECT k, row_number() OVER () - 1 AS n FROM (${keys}) u) s GROUP BY n / ${KEYS_PER_ROW}`;
+function packs(groups: boolean): string {
+  const group = `CASE WHEN o.ssn <> '' AND o."VisitDate" BETWEEN DATE '0001-01-01' AND DATE '9999-12-31'
+                 THEN to_char(o."VisitDate", 'YYYY-MM-DD') || encode(convert_to(o.ssn, 'UTF8'), 'hex') END`;
+  return `SELECT o.n / ${ROWS_PER_PACK} AS pack, string_agg(NULLIF(concat_ws(',', o."VisitID", o."ConVisitID"), ''), ',') AS ids,
+                 ${groups ? `string_agg(${group}, ',')` : 'NULL::text'} AS groups
+            FROM (SELECT *, row_number() OVER () - 1 AS n FROM ${TEMP.open}) o GROUP BY o.n / ${ROWS_PER_PACK}`;
 }
 
-/** The packs of `kind`, ROWS_PER_BATCH at a time (memory holds one batch). */
+/** The packs' `kind` column, PACKS_PER_BATCH packs at a time (memory holds one batch). */
 async function* readPacks(db: SyncDb, kind: 'ids' | 'groups', count: number): AsyncIterable<string[][]> {
-  for (let from = 0; from < count; from += ROWS_PER_BATCH) {
+  for (let from = 0; from < count; from += PACKS_PER_BATCH) {
     db.throwIfStopped();
-    const r = await db.query<{ keys: string }>(`SELECT keys FROM ${TEMP.openKeys} WHERE kind = $1 AND pack >= $2 AND pack < $3`, [
-      kind,
+    const r = await db.query<{ keys: string | null }>(`SELECT ${kind} AS keys FROM ${TEMP.openKeys} WHERE pack >= $1 AND pack < $2 AND ${kind} IS NOT NULL`, [
       from,
-      from + ROWS_PER_BATCH,
+      from + PACKS_PER_BATCH,
     ]);
-    yield r.rows.map((row) => [row.keys]);
+    yield r.rows.map((row) => [row.keys as string]);
   }
 }
 
@@ -64,13 +61,11 @@ export async function snapshotOpenRows(db: SyncDb, t: TargetTables, opts: { read
   );
   await db.query(`ANALYZE ${TEMP.open}`);
   db.throwIfStopped();
-  await db.query(createTempAs(TEMP.openKeys, opts.groups ? `${packs('ids')} UNION ALL ${packs('groups')}` : packs('ids')));
-  const counts = await db.query<{ kind: string; n: number }>(`SELECT kind, count(*)::int AS n FROM ${TEMP.openKeys} GROUP BY kind`);
-  const count = (kind: string) => counts.rows.find((c) => c.kind === kind)?.n ?? 0;
-  const ids = count('ids');
-  const groups = count('groups');
+  await db.query(createTempAs(TEMP.openKeys, packs(opts.groups)));
+  const rows = r.rowCount ?? 0;
+  const count = Math.ceil(rows / ROWS_PER_PACK);
   return {
-    rows: r.rowCount ?? 0,
-    keys: { ids: () => readPacks(db, 'ids', ids), groups: () => readPacks(db, 'groups', groups) },
+    rows,
+    keys: { ids: () => readPacks(db, 'ids', count), groups: () => readPacks(db, 'groups', opts.groups ? count : 0) },
   };
 }
