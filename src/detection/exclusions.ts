@@ -30,8 +30,8 @@ export function exclusionStatements(x: Ctx): ExclusionStatements {
   const providers = uniqueValues(p.excludedProviders, (v) => v.toLowerCase());
   return {
     createSsns: execute(STEP.excluded, createTempTable(x, TEMP.excludedSsns, [['ssn', 'VARCHAR']])),
-    insertSsns: insertRows(STEP.excluded, d.text, TEMP.excludedSsns, 'ssn', ssns),
+    insertSsns: insertRows(STEP.excluded, d.text, TEMP.excludedSsns, 'ssn', ssns, 'the excluded_ssn values read from PostgreSQL'),
     createProviders: execute(STEP.excluded, createTempTable(x, TEMP.excludedProviders, [['provider_id', 'VARCHAR']])),
-    insertProviders: insertRows(STEP.excluded, d.text, TEMP.excludedProviders, 'provider_id', providers),
+    insertProviders: insertRows(STEP.excluded, d.text, TEMP.excludedProviders, 'provider_id', providers, 'the excluded_agency values read from PostgreSQL'),
   };
 }

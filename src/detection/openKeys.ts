@@ -34,11 +34,11 @@ export function openKeysStatements(x: Ctx): OpenKeysStatements {
   const comprehensive = x.p.comprehensive;
   return {
     createIds: execute(STEP.openKeys, createTempTable(x, TEMP.openIdsPacked, [['ids', 'VARCHAR']])),
-    insertIds: insertRows(STEP.openKeys, d.text, TEMP.openIdsPacked, 'ids', []),
+    insertIds: insertRows(STEP.openKeys, d.text, TEMP.openIdsPacked, 'ids', [], "the open rows' visit ids, packed (the job's openRows.ts)"),
     groups: comprehensive
       ? {
           create: execute(STEP.openKeys, createTempTable(x, TEMP.openGroupsPacked, [['groups', 'VARCHAR']])),
-          insert: insertRows(STEP.openKeys, d.text, TEMP.openGroupsPacked, 'groups', []),
+          insert: insertRows(STEP.openKeys, d.text, TEMP.openGroupsPacked, 'groups', [], "the open rows' groups, packed (the job's openRows.ts)"),
         }
       : undefined,
     unpack: [

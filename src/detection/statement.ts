@@ -36,6 +36,8 @@ export interface InsertRowsStatement extends Sent {
     readonly columns: readonly string[];
     readonly rows: readonly (readonly string[])[];
     readonly rowCount: number;
+    /** Where the rows come from at run time, for reading (`sql` tool). */
+    readonly source: string;
     /** The first few rows, for reading. */
     readonly sample: readonly (readonly string[])[];
   };
@@ -58,14 +60,14 @@ export function stream(step: StepName, sql: string): StreamStatement {
   return Object.freeze({ kind: 'stream', step, sql, params: NO_PARAMS });
 }
 
-/** One text column of `values`, one row each. */
-export function insertRows(step: StepName, text: SqlText, table: string, column: string, values: readonly string[]): InsertRowsStatement {
+/** One text column of `values`, one row each; `source` says where a run's rows come from. */
+export function insertRows(step: StepName, text: SqlText, table: string, column: string, values: readonly string[], source: string): InsertRowsStatement {
   const rows = Object.freeze(values.map((v) => Object.freeze([v])));
   return Object.freeze({
     kind: 'insertRows',
     step,
     sql: `INSERT INTO ${table} (${text.ident(column)}) VALUES (?)`,
     params: NO_PARAMS,
-    data: Object.freeze({ table, columns: Object.freeze([column]), rows, rowCount: rows.length, sample: Object.freeze(rows.slice(0, SAMPLE_ROWS)) }),
+    data: Object.freeze({ table, columns: Object.freeze([column]), rows, rowCount: rows.length, source, sample: Object.freeze(rows.slice(0, SAMPLE_ROWS)) }),
   });
 }

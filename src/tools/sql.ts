@@ -70,7 +70,7 @@ export function renderStatements(statements: readonly Statement[], text: SqlText
       out.push(
         `${head}: ${s.data.table} is filled through WarehouseSession.insertRows; the values travel as bound data,` +
           ` never as SQL text. The statement below shows one row of placeholders, bound with a sample row for reading.`,
-        `--   rows at run time: the ${s.data.table === 'cu_excluded_ssns' ? 'excluded_ssn' : 'excluded_agency'} values read from PostgreSQL` +
+        `--   rows at run time: ${s.data.source}` +
           ` (here ${s.data.rowCount} sample rows: ${s.data.sample.map((r) => `(${r.map(text.literal).join(', ')})`).join(', ') || 'none'})`,
         `${bindForReading(s.sql, s.data.sample[0] ?? s.data.columns.map(() => null), text)};`,
         '',

@@ -15,7 +15,8 @@
 //      is one line built from a validated IANA zone name.
 // Everything else detection uses parses: CREATE OR REPLACE TEMPORARY TABLE [AS], QUALIFY/window
 // functions, ST_DISTANCE(ST_MAKEPOINT()), DATEADD/DATEDIFF, TRY_TO_DOUBLE, REGEXP_SUBSTR/LIKE,
-// TO_VARCHAR(.., fmt), `::` casts, NULLS LAST, UNION ALL, INSERT ... SELECT.
+// TO_VARCHAR(.., fmt), `::` casts, NULLS LAST, UNION ALL, INSERT ... SELECT, LATERAL SPLIT_TO_TABLE,
+// HEX_DECODE_STRING.
 // The parser is lenient in one way worth knowing: a double-quoted name alone in a select list
 // may be read as a string, so a pass means "Snowflake syntax", not "these columns exist".
 import assert from 'node:assert/strict';
@@ -23,6 +24,8 @@ import { describe, test } from 'node:test';
 import pkg from 'node-sql-parser';
 import { parseAsOf } from '../../src/config/config.js';
 import { detectionStatements, type PlanParams, type Statement } from '../../src/detection/detection.js';
+import { sqlDialect } from '../../src/detection/dialect/index.js';
+import { detectionPlan } from '../../src/detection/plan.js';
 
 const { Parser } = pkg;
 const parser = new Parser();
@@ -141,7 +144,9 @@ const DUCKDB_ONLY = [/\bstrftime\s*\(/i, /\bdate_diff\s*\(/i, /\bregexp_full_mat
 
 for (const [name, params] of variants) {
   describe(`detection statements for Snowflake: ${name}`, () => {
-    const statements: Statement[] = detectionStatements('snowflake', params);
+    // The run's statements, and the whole stale scope (a run sent no open keys) as well.
+    const whole = detectionPlan(sqlDialect('snowflake'), params).scope;
+    const statements: Statement[] = [...detectionStatements('snowflake', params), whole.affectedGroups, whole.scopeVisitIds];
 
     test('there are statements for every step', () => {
       const steps = new Set(statements.map((s) => s.step));
