@@ -24,7 +24,8 @@ export interface StepResult {
 export function baselineFor(step: string, duck: DuckDbBaseline | undefined, pg: PostgresBaseline | undefined): { seconds: number; what: string } | undefined {
   if (!duck) return undefined;
   const d = (name: string) => duck.seconds[name];
-  const plain = ['Step 0 (excluded_ssns)', 'Step 1 (delta_keys)', 'Step 2a (base_visits changed)', 'Step 2b (base_visits unchanged)'];
+  // The open keys' baseline sends the same packs, read from PostgreSQL the same way.
+  const plain = ['Step 0 (excluded_ssns)', 'Step 1 (delta_keys)', 'Step 2a (base_visits changed)', 'Step 2b (base_visits unchanged)', "Open rows' keys (to the warehouse)"];
   if (plain.includes(step) && d(step) !== undefined) return { seconds: d(step), what: 'DuckDB: same statements' };
   const streamed: Record<string, [string, keyof PostgresBaseline['seconds']]> = {
     'Sync: affected groups (COPY)': ['Affected groups', 'groups'],
