@@ -2,7 +2,7 @@
 // Snowflake's HTTP service running each statement's DuckDB twin on the `small` generated warehouse
 // (issue 15; detection.md "one set of step definitions, two dialects"; performance.md). The end
 // state in PostgreSQL must be the DuckDB path's, row for row: two schemas of the test server, the
-// same reference data, the same AS_OF and TIMEZONE.
+// same reference data, the same AS_OF and TIMEZONE; then again, with the first run's conflicts open.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -126,18 +126,33 @@ test('the whole job through snowflake-sdk against the stand-in on the small ware
   assert.equal(sf.code, 0, sf.stdout + sf.stderr);
   assert.match(sf.stdout, /Snowflake connection|Clock T = 2026-02-14 12:00:00/);
 
-  // It went through the driver and the twins: one session, every detection statement run on DuckDB,
-  // the big results in several gzip chunks, the excluded SSNs bound as data.
-  assert.equal(new Set(si.statements.map((s) => s.sessionToken)).size, 1);
-  assert.ok(executor.stats.statements >= 15, `${executor.stats.statements} statements ran as DuckDB twins`);
+  // A second run on each path: the first run's conflicts are open rows now, so their keys go up to
+  // the warehouse and the groups and ids that reach them come back (sync.md, "Stale resolution").
+  const duck2 = await runCli(['task02_00_run_conflict_update'], { ...duckEnv, RUN_REPORT_PATH: join(dir, 'duck2.json') }, { timeoutMs: 300_000 });
+  assert.equal(duck2.code, 0, duck2.stdout + duck2.stderr);
+  const sf2 = await runCli(['task02_00_run_conflict_update'], { ...sfEnv, SNOWFLAKE_ACCESS_URL: si.url, RUN_REPORT_PATH: join(dir, 'sf2.json') }, { timeoutMs: 300_000 });
+  assert.equal(sf2.code, 0, sf2.stdout + sf2.stderr);
+
+  // It went through the driver and the twins: one session a run, every detection statement run on
+  // DuckDB, the big results in several gzip chunks, the excluded SSNs and open keys bound as data.
+  assert.equal(new Set(si.statements.map((s) => s.sessionToken)).size, 2, 'one session per run');
+  assert.ok(executor.stats.statements >= 30, `${executor.stats.statements} statements ran as DuckDB twins`);
   assert.ok(si.chunkRequests.length >= 3, `${si.chunkRequests.length} result chunks downloaded`);
   assert.ok(new Set(si.chunkRequests.map((r) => r.queryId)).size >= 2, 'more than one result came in chunks');
   // The job's log says how many chunks the driver parsed, and how long that took (as the bench reads it).
   const parsed = chunkParseFromLog(sf.stdout);
   assert.ok(parsed, sf.stdout);
-  assert.equal(parsed.chunks, si.chunkRequests.length, 'every downloaded chunk parsed once');
+  const parsed2 = chunkParseFromLog(sf2.stdout);
+  assert.equal(parsed.chunks + (parsed2?.chunks ?? 0), si.chunkRequests.length, 'every downloaded chunk parsed once');
   const insert = si.statements.find((s) => s.sql.startsWith('INSERT INTO cu_excluded_ssns'));
   assert.deepEqual((insert?.bindings?.['1']?.value as string[]).sort(), ex.ssns.map((s) => s.trim()).sort());
+  const keys = si.statements.filter((s) => s.sql.startsWith('INSERT INTO cu_open_ids_packed'));
+  assert.ok(keys.length >= 1, 'the second run sent its open keys');
+  assert.ok(keys.every((s) => (s.bindings?.['1']?.value as string[]).every((v) => /^[0-9a-f-]{36}(,[0-9a-f-]{36})*$/.test(v))), 'packed ids');
+
+  const duck2Stats = statistics(join(dir, 'duck2.json'));
+  assert.ok(duck2Stats.affectedGroupsReceived > 0 && duck2Stats.scopeVisitIds > 0, `the second run's scope reaches open rows: ${JSON.stringify(duck2Stats)}`);
+  assert.deepEqual(statistics(join(dir, 'sf2.json')), duck2Stats, 'the second runs agree');
 
   // The same run, seen from PostgreSQL.
   const duckStats = statistics(join(dir, 'duck.json'));
