@@ -55,7 +55,7 @@ export type SyncStats = Pick<
   | 'conflictIdsAllocated' | 'parentsCreated' | 'staleResolved' | 'exclusionResolved' | 'affectedGroupsReceived' | 'scopeVisitIds'
 >;
 
-/** The three streams of a detection run, pulled as the options need them. */
+/** What staging asks of a detection run: the open keys sent up, then its streams pulled as the options need them. */
 export type DetectionStreams = Pick<DetectionRun, 'sendOpenKeys' | 'affectedGroups' | 'scopeVisitIds' | 'detectedRows'>;
 
 /** A sync on one PostgreSQL session. */
@@ -109,8 +109,9 @@ function streamStep<T>(sync: Sync, name: string, unit: string, fn: (p: Progress)
 }
 
 /**
- * Stage detection's streams: the affected groups (comprehensive stale scope), the scope visit
- * ids (stale scope) and the detected rows. Detection is fully received when this returns.
+ * Stage detection's streams: with stale cleanup, the open rows' keys go to the warehouse first;
+ * then the affected groups (comprehensive stale scope) and scope visit ids that reach an open row,
+ * and the detected rows. Detection is fully received when this returns.
  */
 export async function stage(sync: Sync, streams: DetectionStreams): Promise<Staged> {
   const { db, options: o } = sync;
