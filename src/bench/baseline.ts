@@ -113,16 +113,20 @@ export async function duckdbBaselineWorker(specPath: string): Promise<number> {
   // The open rows' keys, as the job takes them from the target (not timed: the job takes them
   // while the warehouse computes); sending them is timed, as in the job.
   const target = await openTarget(config.postgres, log);
-  const pg = await target.connect();
-  const open = await snapshotOpenRows(syncDb(pg), targetTables(config.postgres.schema), { groups: config.enableAsymmetricJoin });
+  const client = await target.connect().catch(async (err: unknown) => {
+    await target.close();
+    throw err;
+  });
   const keysOf: Record<string, keyof OpenKeys> = { [WAREHOUSE_TEMP.openIdsPacked]: 'ids', [WAREHOUSE_TEMP.openGroupsPacked]: 'groups' };
   const idleRssMb = procStatus(process.pid)?.rssMb ?? 0;
-  // In this process (not openWarehouse's child process): its peak RSS is DuckDB's.
-  const session = await openDuckDb(config.warehouse, { timezone: config.timezone, log });
+  let session: WarehouseSession | undefined;
   const seconds: Record<string, number> = {};
   const rows: Record<string, number> = {};
   const streams: Statement[] = [];
   try {
+    const open = await snapshotOpenRows(syncDb(client), targetTables(config.postgres.schema), { groups: config.enableAsymmetricJoin });
+    // In this process (not openWarehouse's child process): its peak RSS is DuckDB's.
+    session = await openDuckDb(config.warehouse, { timezone: config.timezone, log });
     for (const s of statements) {
       const t0 = performance.now();
       if (s.kind === 'insertRows') {
@@ -153,8 +157,8 @@ export async function duckdbBaselineWorker(specPath: string): Promise<number> {
     const result: DuckDbBaseline = { seconds, rows, peakRssMb, idleRssMb };
     await writeFile(spec.out, JSON.stringify(result));
   } finally {
-    await session.close();
-    await pg.end();
+    await session?.close();
+    await client.end();
     await target.close();
   }
   return 0;

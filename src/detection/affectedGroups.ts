@@ -86,13 +86,13 @@ export function deltaKeysStatements(x: Ctx): DeltaKeysStatements {
 
 /**
  * The affected groups stream, one row per SSN: [SSN, its VisitDates joined by commas]. Millions
- * of groups travel packed: the per-row costs of a result set are paid once per SSN. `open`: only
+ * of groups travel packed: the per-row costs of a result set are paid once per SSN. `openRowsOnly`: only
  * the groups of open rows (openKeys.ts), the only ones resolution can use.
  */
-export function affectedGroupsStatement(x: Ctx, open: boolean): StreamStatement {
+export function affectedGroupsStatement(x: Ctx, openRowsOnly: boolean): StreamStatement {
   const { d } = x;
   // The large side first, the small one hashed (the DuckDB dialect keeps the written join order).
-  const join = open ? `\nJOIN ${TEMP.openGroups} o ON o."ssn" = k."ssn" AND o."visit_date" = k."visit_date"` : '';
+  const join = openRowsOnly ? `\nJOIN ${TEMP.openGroups} o ON o."ssn" = k."ssn" AND o."visit_date" = k."visit_date"` : '';
   return stream(
     STEP.affectedGroups,
     `SELECT k."ssn" AS "SSN", ${d.stringAgg(d.dateText('k."visit_date"'), ',')} AS "VisitDates" FROM ${TEMP.deltaKeys} k${join}\n` +

@@ -56,8 +56,8 @@ export interface DetectionPlan {
   readonly conflicts: ConflictStatements;
 }
 
-function scopeStatements(x: Ctx, open: boolean): ScopeStatements {
-  return { affectedGroups: affectedGroupsStatement(x, open), scopeVisitIds: scopeVisitIdsStatement(x, open) };
+function scopeStatements(x: Ctx, openRowsOnly: boolean): ScopeStatements {
+  return { affectedGroups: affectedGroupsStatement(x, openRowsOnly), scopeVisitIds: scopeVisitIdsStatement(x, openRowsOnly) };
 }
 
 /** Every statement of a run after the clock, structured by step. */

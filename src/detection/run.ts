@@ -57,7 +57,7 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
   let prepared = false;
   let changedVisits = 0;
   /** Set by sendOpenKeys: the open ids the warehouse holds (the scope streams reach those only). */
-  let openIds: number | undefined;
+  let openIdCount: number | undefined;
 
   const exec = (s: ExecuteStatement) => session.execute(s.sql, s.params);
   const queryOne = async (s: QueryStatement) => onlyRow(s.step, await session.query(s.sql, s.params));
@@ -224,23 +224,23 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
           }),
         (r) => ({ rows: r.ids + r.groups, unit: `keys of open rows (${formatCount(r.ids)} visit ids, ${formatCount(r.groups)} groups)` }),
       );
-      openIds = r.ids;
+      openIdCount = r.ids;
     },
 
     affectedGroups(): AsyncIterable<WarehouseRow[]> {
       const pl = needPlan('affectedGroups()');
       // The delta-only scope is ids alone: no groups were sent, none can reach an open row.
-      if (openIds !== undefined && !pl.openKeys.groups) throw new Error('detection: affectedGroups() in delta-only mode: its stale scope has no groups');
-      const s = openIds === undefined ? pl.scope : pl.openScope;
+      if (openIdCount !== undefined && !pl.openKeys.groups) throw new Error('detection: affectedGroups() in delta-only mode: its stale scope has no groups');
+      const s = openIdCount === undefined ? pl.scope : pl.openScope;
       return streamed(s.affectedGroups, undefined, Math.max(1, Math.floor(batchSize * PACKED.groups)));
     },
 
     scopeVisitIds(): AsyncIterable<WarehouseRow[]> {
       const pl = needPlan('scopeVisitIds()');
-      const s = openIds === undefined ? pl.scope : pl.openScope;
+      const s = openIdCount === undefined ? pl.scope : pl.openScope;
       // The ids a row packs: the changed visits (Step 1), or at most the open ids, spread over
       // the statement's buckets.
-      const idsPerRow = Math.max(1, Math.min(changedVisits, openIds ?? Infinity) / SCOPE_BUCKETS);
+      const idsPerRow = Math.max(1, Math.min(changedVisits, openIdCount ?? Infinity) / SCOPE_BUCKETS);
       return streamed(s.scopeVisitIds, undefined, Math.max(1, Math.floor((batchSize * PACKED.scopeIds) / idsPerRow)));
     },
 

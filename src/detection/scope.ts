@@ -12,13 +12,13 @@ import { stream, type StreamStatement } from './statement.js';
 export const SCOPE_BUCKETS = 16384;
 
 /**
- * `open`: only the ids of open rows (openKeys.ts). Those are PostgreSQL's uuid text, so an id
+ * `openRowsOnly`: only the ids of open rows (openKeys.ts). Those are PostgreSQL's uuid text, so an id
  * equal to one is a valid UUID: the pattern is not checked again over millions of ids.
  */
-export function scopeVisitIdsStatement(x: Ctx, open: boolean): StreamStatement {
+export function scopeVisitIdsStatement(x: Ctx, openRowsOnly: boolean): StreamStatement {
   const { d, p } = x;
-  const join = (id: string) => (open ? `\nJOIN ${TEMP.openIds} o ON o."visit_id" = ${id}` : '');
-  const valid = (id: string) => (open ? '' : ` AND ${d.regexFullMatch(id, UUID_PATTERN_LOWER)}`);
+  const join = (id: string) => (openRowsOnly ? `\nJOIN ${TEMP.openIds} o ON o."visit_id" = ${id}` : '');
+  const valid = (id: string) => (openRowsOnly ? '' : ` AND ${d.regexFullMatch(id, UUID_PATTERN_LOWER)}`);
   const fact = 'LOWER(f."Visit Id")';
   const ids = p.comprehensive
     ? `SELECT DISTINCT ${fact} AS "VisitID" FROM ${x.tbl('FACTVISITCALLPERFORMANCE_CR')} f${join(fact)}\n` + `WHERE ${changed(x)}${valid(fact)}`

@@ -33,8 +33,9 @@ export interface DetectionParams extends DetectionReference {
 }
 
 /**
- * The open CVM rows' keys, packed a thousand or so per row (sync's openRows.ts packs them; the
- * warehouse unpacks them, openKeys.ts). Each iterable yields batches of rows of one value.
+ * The open CVM rows' keys, packed: each value holds the keys of a thousand open rows (sync's
+ * openRows.ts packs them; the warehouse unpacks them, openKeys.ts). Each iterable yields batches
+ * of rows of one value; a key may repeat (the warehouse keeps each once).
  */
 export interface OpenKeys {
   /** Visit ids (both sides) as PostgreSQL prints a uuid, joined by commas. */

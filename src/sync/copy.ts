@@ -1,12 +1,10 @@
-// COPY in PostgreSQL's text format: FROM STDIN is the bulk path of sync.md ("All or nothing"),
-// TO STDOUT reads a large result line by line. Rows arrive in batches from an async source; each
+// COPY in PostgreSQL's text format: FROM STDIN is the bulk path of sync.md ("All or nothing"). Rows arrive in batches from an async source; each
 // batch becomes one chunk written with back-pressure, so memory holds one batch at a time
 // whatever the size of the result.
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { StringDecoder } from 'node:string_decoder';
 import type pg from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { from as copyFrom } from 'pg-copy-streams';
 
 /** Bytes of COPY text encoded ahead of what PostgreSQL has taken (about one batch of detected rows). */
 const READ_AHEAD = 8 * 1024 * 1024;
@@ -61,46 +59,4 @@ export async function copyIn(client: pg.Client, sql: string, source: AsyncIterab
   // reads the last one (with one chunk at a time, the job and the server took turns).
   await pipeline(Readable.from(source, { objectMode: false, highWaterMark: READ_AHEAD }), stream);
   return stream.rowCount;
-}
-
-/** The escapes COPY TO writes in the text format (backslash, and the control characters it names). */
-const UNESCAPES: Record<string, string> = { '\\': '\\', t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', v: '\v' };
-const ESCAPED = /\\(.)/g;
-
-/** One field of COPY TO's text format: `\N` is NULL, escapes undone. */
-export function copyFieldValue(field: string): string | null {
-  if (field === COPY_NULL) return null;
-  return field.includes('\\') ? field.replace(ESCAPED, (_, c: string) => UNESCAPES[c] ?? c) : field;
-}
-
-/**
- * Run `COPY (<select>) TO STDOUT` and hand each row's fields to `onRow`, line by line as they
- * arrive: nothing of the result is held beyond the chunk being read. Resolves with the rows read.
- */
-export async function copyOut(client: pg.Client, select: string, onRow: (fields: Array<string | null>) => void): Promise<number> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  let rows = 0;
-  const lines = (text: string) => {
-    let from = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-      onRow(text.slice(from, nl).split('\t').map(copyFieldValue));
-      rows++;
-      from = nl + 1;
-    }
-    rest = text.slice(from);
-  };
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      try {
-        lines(rest + decoder.write(chunk));
-        done();
-      } catch (err) {
-        done(err as Error);
-      }
-    },
-  });
-  await pipeline(client.query(copyTo(`COPY (${select}) TO STDOUT`)), sink);
-  lines(rest + decoder.end());
-  return rows;
 }

@@ -4,6 +4,7 @@
 // scope's streams then bring back only the groups and ids that reach an open row (of production's
 // 12.5 M affected groups and 15 M changed visits, under 1 %). Rows opened while the run computes
 // (by a person) are left to the next run; rows closed meanwhile are re-checked when resolved.
+import { KEY_SEPARATOR } from '../detection/openKeys.js';
 import type { OpenKeys } from '../detection/types.js';
 import { resolvable } from './columns.js';
 import type { SyncDb, TargetTables } from './db.js';
@@ -17,7 +18,7 @@ export interface OpenRows {
   readonly keys: OpenKeys;
 }
 
-/** Open rows per pack (~74 KB of ids, ~32 KB of groups), and packs per batch sent (~5 MB). */
+/** Open rows per pack (up to 2,000 ids, ~74 KB; 1,000 groups, ~32 KB), and packs per insert (ids ~3.7 MB). */
 const ROWS_PER_PACK = 1000;
 const PACKS_PER_BATCH = 50;
 
@@ -30,8 +31,8 @@ const PACKS_PER_BATCH = 50;
 function packs(groups: boolean): string {
   const group = `CASE WHEN o.ssn <> '' AND o."VisitDate" BETWEEN DATE '0001-01-01' AND DATE '9999-12-31'
                  THEN to_char(o."VisitDate", 'YYYY-MM-DD') || encode(convert_to(o.ssn, 'UTF8'), 'hex') END`;
-  return `SELECT o.n / ${ROWS_PER_PACK} AS pack, string_agg(NULLIF(concat_ws(',', o."VisitID", o."ConVisitID"), ''), ',') AS ids,
-                 ${groups ? `string_agg(${group}, ',')` : 'NULL::text'} AS groups
+  return `SELECT o.n / ${ROWS_PER_PACK} AS pack, string_agg(NULLIF(concat_ws('${KEY_SEPARATOR}', o."VisitID", o."ConVisitID"), ''), '${KEY_SEPARATOR}') AS ids,
+                 ${groups ? `string_agg(${group}, '${KEY_SEPARATOR}')` : 'NULL::text'} AS groups
             FROM (SELECT *, row_number() OVER () - 1 AS n FROM ${TEMP.open}) o GROUP BY o.n / ${ROWS_PER_PACK}`;
 }
 

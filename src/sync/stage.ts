@@ -119,8 +119,8 @@ export async function stageScopeIds(db: SyncDb, source: AsyncIterable<WarehouseR
       if (typeof packed !== 'string' || packed === '') continue;
       // PostgreSQL's uuid text is lower-case; detection sends ids so.
       const list = HAS_UPPER.test(packed) ? packed.toLowerCase() : packed;
-      // Detection sends valid UUIDs: a cheap shape check of the whole list, id by id only
-      // when it fails, keeps anything else out of the COPY (PostgreSQL checks the digits).
+      // The warehouse's text is not trusted: a cheap shape check of the whole list, id by id only
+      // when it fails, keeps anything but UUIDs out of the COPY (PostgreSQL checks the digits).
       if (isUuidList(list)) {
         text += scopeIdLines(list);
         units += (list.length + 1) / (UUID_LENGTH + 1);

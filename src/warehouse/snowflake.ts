@@ -47,7 +47,7 @@ export interface SnowflakeTuning {
 const APPLICATION = 'conflict-updater';
 /** Binds per INSERT statement: well under the stage-binding threshold (which would need a stage upload). */
 const MAX_BINDS_PER_INSERT = 16_384;
-/** Text per INSERT: packed values (the open rows' keys, ~37 KB each) would otherwise make requests of hundreds of MB. */
+/** Text per INSERT, about (a slice ends at the row that passes it): 16,384 packed values (the open rows' keys, tens of KB each) would make a request of hundreds of MB. */
 const MAX_TEXT_PER_INSERT = 4 * 1024 * 1024;
 /** Above any insert slice: array binds never go through a stage (CLIENT_STAGE_ARRAY_BINDING_THRESHOLD). */
 const ARRAY_BINDING_THRESHOLD = 1_000_000;
