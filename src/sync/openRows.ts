@@ -18,38 +18,33 @@ export interface OpenRows {
   readonly keys: OpenKeys;
 }
 
-type KeyKind = keyof OpenKeys;
+/** Open rows per pack (up to 2,000 ids, ~74 KB; 1,000 groups, ~32 KB), and packs per insert (ids ~3.7 MB). */
+const ROWS_PER_PACK = 1000;
+const PACKS_PER_BATCH = 50;
 
 /**
- * Keys per pack, and packs per insert: ~3.7 MB of ids (37 characters each), ~4 MB of groups (10
- * characters of date and the SSN's hex, ~33 for an 11-character SSN).
+ * The packs: one pass over cu_open, ROWS_PER_PACK rows to a pack, their ids and groups joined by
+ * commas (repeats left to the warehouse's DISTINCT: de-duplicating here cost PostgreSQL more than
+ * it saved). A group is its date then its SSN's hex (OpenKeys); dates outside years 1–9999 are not
+ * sent (no affected group has one, and the warehouse could not read them).
  */
-const PACK = { ids: { keys: 2000, perInsert: 50 }, groups: { keys: 1000, perInsert: 120 } } as const;
-
-/**
- * The packs of `kind`, numbered from 0: each key once, in no order. Ids are de-duplicated as uuid
- * (a visit is on both sides of its mirrored rows, so this halves what goes up); a group is its
- * date then its SSN's hex (OpenKeys). Dates outside years 1–9999 are not sent: no affected group
- * has one, and the warehouse could not read them.
- */
-function packs(kind: KeyKind): string {
-  const keys =
-    kind === 'ids'
-      ? `SELECT k::text AS k FROM (SELECT o."VisitID" AS k FROM ${TEMP.open} o UNION SELECT o."ConVisitID" FROM ${TEMP.open} o) u WHERE k IS NOT NULL`
-      : `SELECT to_char(g.d, 'YYYY-MM-DD') || encode(convert_to(g.ssn, 'UTF8'), 'hex') AS k
-           FROM (SELECT DISTINCT o.ssn, o."VisitDate" AS d FROM ${TEMP.open} o
-                  WHERE o.ssn <> '' AND o."VisitDate" BETWEEN DATE '0001-01-01' AND DATE '9999-12-31') g`;
-  return `SELECT '${kind}' AS kind, s.n / ${PACK[kind].keys} AS pack, string_agg(s.k, '${KEY_SEPARATOR}') AS keys
-            FROM (SELECT k, row_number() OVER () - 1 AS n FROM (${keys}) x) s GROUP BY s.n / ${PACK[kind].keys}`;
+function packs(groups: boolean): string {
+  const group = `CASE WHEN o.ssn <> '' AND o."VisitDate" BETWEEN DATE '0001-01-01' AND DATE '9999-12-31'
+                 THEN to_char(o."VisitDate", 'YYYY-MM-DD') || encode(convert_to(o.ssn, 'UTF8'), 'hex') END`;
+  return `SELECT o.n / ${ROWS_PER_PACK} AS pack, string_agg(NULLIF(concat_ws('${KEY_SEPARATOR}', o."VisitID", o."ConVisitID"), ''), '${KEY_SEPARATOR}') AS ids,
+                 ${groups ? `string_agg(${group}, '${KEY_SEPARATOR}')` : 'NULL::text'} AS groups
+            FROM (SELECT *, row_number() OVER () - 1 AS n FROM ${TEMP.open}) o GROUP BY o.n / ${ROWS_PER_PACK}`;
 }
 
-/** The packs of `kind`, an insert's worth at a time (memory holds one). */
-async function* readPacks(db: SyncDb, kind: KeyKind, count: number): AsyncIterable<string[][]> {
-  const per = PACK[kind].perInsert;
-  for (let from = 0; from < count; from += per) {
+/** The packs' `kind` column, PACKS_PER_BATCH packs at a time (memory holds one batch). */
+async function* readPacks(db: SyncDb, kind: 'ids' | 'groups', count: number): AsyncIterable<string[][]> {
+  for (let from = 0; from < count; from += PACKS_PER_BATCH) {
     db.throwIfStopped();
-    const r = await db.query<{ keys: string }>(`SELECT keys FROM ${TEMP.openKeys} WHERE kind = $1 AND pack >= $2 AND pack < $3`, [kind, from, from + per]);
-    yield r.rows.map((row) => [row.keys]);
+    const r = await db.query<{ keys: string | null }>(`SELECT ${kind} AS keys FROM ${TEMP.openKeys} WHERE pack >= $1 AND pack < $2 AND ${kind} IS NOT NULL`, [
+      from,
+      from + PACKS_PER_BATCH,
+    ]);
+    yield r.rows.map((row) => [row.keys as string]);
   }
 }
 
@@ -67,12 +62,11 @@ export async function snapshotOpenRows(db: SyncDb, t: TargetTables, opts: { read
   );
   await db.query(`ANALYZE ${TEMP.open}`);
   db.throwIfStopped();
-  await db.query(createTempAs(TEMP.openKeys, opts.groups ? `${packs('ids')} UNION ALL ${packs('groups')}` : packs('ids')));
-  const counts = await db.query<{ kind: KeyKind; n: number }>(`SELECT kind, count(*)::int AS n FROM ${TEMP.openKeys} GROUP BY kind`);
-  // A kind without keys has no pack, hence no count.
-  const packsOf = (kind: KeyKind) => counts.rows.find((c) => c.kind === kind)?.n ?? 0;
+  await db.query(createTempAs(TEMP.openKeys, packs(opts.groups)));
+  const rows = r.rowCount ?? 0;
+  const count = Math.ceil(rows / ROWS_PER_PACK);
   return {
-    rows: r.rowCount ?? 0,
-    keys: { ids: () => readPacks(db, 'ids', packsOf('ids')), groups: () => readPacks(db, 'groups', packsOf('groups')) },
+    rows,
+    keys: { ids: () => readPacks(db, 'ids', count), groups: () => readPacks(db, 'groups', opts.groups ? count : 0) },
   };
 }
