@@ -21,7 +21,7 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** init_db and the job on a fresh schema; the report, and the log as printed. */
-async function runJob(extra: Record<string, string>): Promise<{ code: number; report: RunReport; out: string }> {
+async function runJob(extra: Record<string, string>, actions = 'init_db,task02_00_run_conflict_update'): Promise<{ code: number; report: RunReport; out: string }> {
   const schema = uniqueSchema('stats');
   const reportPath = join(dir, `${schema}.json`);
   try {
@@ -33,7 +33,7 @@ async function runJob(extra: Record<string, string>): Promise<{ code: number; re
       RUN_REPORT_PATH: reportPath,
       ...extra,
     };
-    const { result: code, out } = await captureStdout(() => runActions('init_db,task02_00_run_conflict_update', env));
+    const { result: code, out } = await captureStdout(() => runActions(actions, env));
     return { code, report: JSON.parse(readFileSync(reportPath, 'utf8')) as RunReport, out };
   } finally {
     await dropSchema(schema);
@@ -72,3 +72,14 @@ for (const [mode, extra] of [
     assert.equal(report.statistics.affectedGroupsReceived, 0);
   });
 }
+
+test("sync.md Stale resolution: a second run receives only the affected groups and changed ids that reach its open rows (the first run's conflicts)", async () => {
+  // The report is the second run's. Of the three affected groups, two hold the first run's
+  // conflicts (v1-v2 on 02-13, v3-v4 on 02-16); the third (v5 alone) reaches no open row.
+  const { code, report, out } = await runJob({}, 'init_db,task02_00_run_conflict_update,task02_00_run_conflict_update');
+  assert.equal(code, 0, out);
+  assert.equal(report.statistics.affectedGroups, 3, "Step 1's count is every affected group");
+  assert.equal(report.statistics.affectedGroupsReceived, 2);
+  assert.equal(report.statistics.scopeVisitIds, 4, 'v1 to v4: changed, and on an open row');
+  assert.equal(report.statistics.staleResolved, 0, 'detected again: nothing stale');
+});
