@@ -1,6 +1,6 @@
-// COPY in PostgreSQL's text format: FROM STDIN is the bulk path of sync.md ("All or nothing"). Rows arrive in batches from an async source; each
-// batch becomes one chunk written with back-pressure, so memory holds one batch at a time
-// whatever the size of the result.
+// COPY … FROM STDIN in PostgreSQL's text format: the bulk path of sync.md ("All or nothing").
+// Rows arrive in batches from an async source; each batch becomes one chunk written with
+// back-pressure, so memory holds one batch at a time whatever the size of the result.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';

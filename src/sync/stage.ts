@@ -65,7 +65,6 @@ interface Encoded {
 
 const DATE_LENGTH = 10;
 const UUID_LENGTH = 36;
-const HAS_UPPER = /[A-Z]/;
 
 /** COPY a stream of batches: between batches a stop check and a progress tick. */
 function copyBatches(db: SyncDb, copySql: string, source: AsyncIterable<WarehouseRow[]>, encode: (batch: WarehouseRow[]) => Encoded, progress: Progress): Promise<number> {
@@ -111,32 +110,29 @@ export async function stageAffectedGroups(db: SyncDb, source: AsyncIterable<Ware
  */
 export async function stageScopeIds(db: SyncDb, source: AsyncIterable<WarehouseRow[]>, progress: Progress): Promise<StagedScope> {
   let skipped = 0;
-  let ids = 0;
   const encode = (batch: WarehouseRow[]): Encoded => {
     let text = '';
     let units = 0;
     for (const [packed] of batch) {
       if (typeof packed !== 'string' || packed === '') continue;
-      // PostgreSQL's uuid text is lower-case; detection sends ids so.
-      const list = HAS_UPPER.test(packed) ? packed.toLowerCase() : packed;
       // The warehouse's text is not trusted: a cheap shape check of the whole list, id by id only
-      // when it fails, keeps anything but UUIDs out of the COPY (PostgreSQL checks the digits).
-      if (isUuidList(list)) {
-        text += scopeIdLines(list);
-        units += (list.length + 1) / (UUID_LENGTH + 1);
+      // when it fails, keeps anything but UUIDs out of the COPY (PostgreSQL checks the digits, in
+      // either case).
+      if (isUuidList(packed)) {
+        text += scopeIdLines(packed);
+        units += (packed.length + 1) / (UUID_LENGTH + 1);
         continue;
       }
-      for (const id of list.split(',')) {
+      for (const id of packed.split(',')) {
         if (looksLikeUuid(id)) {
           text += id + '\n';
           units++;
         } else skipped++;
       }
     }
-    ids += units;
     return { text, units };
   };
-  await copyBatches(db, `COPY ${TEMP.scope} (id) FROM STDIN`, source, encode, progress);
+  const ids = await copyBatches(db, `COPY ${TEMP.scope} (id) FROM STDIN`, source, encode, progress);
   // No index: the resolve statement hash-joins it.
   await db.query(`ANALYZE ${TEMP.scope}`);
   return { ids, skipped };
