@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import type { Env } from '../../src/config/config.js';
 import { runCli } from '../helpers/cli.js';
 import { dropSchema, testPostgresEnv, uniqueSchema } from '../helpers/pg.js';
-import { freePort } from '../helpers/net.js';
+import { refusedPort } from '../helpers/net.js';
 import { assertNoSecret, keyBody } from '../helpers/secrets.js';
 import { tempDir } from '../helpers/tmp.js';
 import type { SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
@@ -24,7 +24,7 @@ let closedPort = 0;
 before(async () => {
   si = await standIn({ version: '9.40.1' });
   answerPreflight(si); // an account that meets the job's assumptions (test/snowflake/preflight.test.ts tests the checks)
-  closedPort = await freePort();
+  closedPort = await refusedPort();
 });
 after(async () => {
   await si.close();

@@ -9,7 +9,7 @@ import { normalisePrivateKey } from '../../src/config/privateKey.js';
 import { ConfigError, StepError } from '../../src/errors.js';
 import { openSnowflakeSession, SnowflakeError } from '../../src/warehouse/snowflake.js';
 import { firstLine } from '../../src/warehouse/snowflakeErrors.js';
-import { freePort as closedPort } from '../helpers/net.js';
+import { refusedPort as closedPort } from '../helpers/net.js';
 import { assertNoSecret, keyBody } from '../helpers/secrets.js';
 import { col, type SnowflakeStandIn } from '../helpers/snowflakeStandIn.js';
 import { captureLog, config, open, pkcs8Pem, standIn } from './fixtures.js';
