@@ -119,7 +119,7 @@ export function eligibleFact(x: Ctx, part: Part | 'any', dups?: boolean, from?: 
 export function eligibleCaregivers(x: Ctx): string {
   const ssn = x.d.trimSpaces('s."SSN"');
   return (
-    `(SELECT s."Caregiver Id" AS "key", ${ssn} AS "ssn" FROM ${x.tbl('DIMCAREGIVER')} s ` +
+    `(SELECT DISTINCT s."Caregiver Id" AS "key", ${ssn} AS "ssn" FROM ${x.tbl('DIMCAREGIVER')} s ` +
     `LEFT JOIN ${TEMP.excludedSsns} xs ON xs."ssn" = ${ssn} WHERE ${ssn} <> '' AND xs."ssn" IS NULL) c`
   );
 }

@@ -6,7 +6,10 @@
 
 export interface RunStatistics {
   // detection (detection.md)
-  /** Step 1: fact rows whose Visit Updated Timestamp is in the lookback. */
+  /**
+   * Step 1: fact rows whose Visit Updated Timestamp is in the lookback and that pass the shared
+   * filters, counted in each affected group they fall in (a caregiver with two SSNs: in both).
+   */
   changedVisits: number;
   /** Step 1: (SSN, VisitDate) groups of the changed visits. */
   affectedGroups: number;

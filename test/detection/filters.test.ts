@@ -120,6 +120,23 @@ describe('changed visits and affected groups (detection.md, "Step 1")', () => {
     assert.equal(r.stats.affectedDates, 1);
   });
 
+  test('Changed visits counts the changed fact rows of each affected group; a caregiver row repeated with the same trimmed SSN counts once', async () => {
+    const cg = uid('c', 1);
+    const visits = [
+      overlap(uid('v', 1), cg, A(1), '2026-02-14'),
+      overlap(uid('v', 1), cg, A(1), '2026-02-14'), // the same visit's second fact row
+      overlap(uid('v', 2), cg, A(2), '2026-02-14', { updated: UNCHANGED }),
+      overlap(uid('v', 3), uid('c', 2), A(1), '2026-02-15'), // a caregiver with two SSNs: two groups
+    ];
+    const caregivers = [caregiver(cg, '111-22-3333'), caregiver(cg, ' 111-22-3333 '), caregiver(uid('c', 2), 'SSN-X'), caregiver(uid('c', 2), 'SSN-Y')];
+    const r = await detect({ visits, caregivers });
+    assert.equal(r.stats.affectedGroups, 3);
+    assert.equal(r.stats.changedVisits, 4, "visit 1's two fact rows, visit 3 in each of its groups; the repeated caregiver row adds none");
+    assert.equal(r.stats.pairGroups, 1);
+    assert.equal(r.stats.pairGroupVisits, 3, 'the fact rows of the group of two providers, each once');
+    assert.deepEqual([...r.byPair.keys()].sort(), [pair(uid('v', 1), uid('v', 2)), pair(uid('v', 2), uid('v', 1))].sort());
+  });
+
   test('a changed visit at an inactive or demo provider still makes its group affected (its group pairs are evaluated)', async () => {
     const cg = uid('c', 1);
     const visits = [
