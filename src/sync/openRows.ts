@@ -8,7 +8,7 @@ import { KEY_SEPARATOR } from '../detection/openKeys.js';
 import type { OpenKeys } from '../detection/types.js';
 import { resolvable } from './columns.js';
 import type { SyncDb, TargetTables } from './db.js';
-import { createTempAs, TEMP } from './tempTables.js';
+import { createTempAs, TEMP, TEMP_DDL } from './tempTables.js';
 
 /** cu_open exists: the value resolution takes as its proof. */
 export interface OpenRows {
@@ -62,7 +62,8 @@ export async function snapshotOpenRows(db: SyncDb, t: TargetTables, opts: { read
   );
   await db.query(`ANALYZE ${TEMP.open}`);
   db.throwIfStopped();
-  await db.query(createTempAs(TEMP.openKeys, packs(opts.groups)));
+  for (const ddl of TEMP_DDL.openKeys) await db.query(ddl);
+  await db.query(`INSERT INTO ${TEMP.openKeys} (pack, ids, groups) ${packs(opts.groups)}`);
   const rows = r.rowCount ?? 0;
   const count = Math.ceil(rows / ROWS_PER_PACK);
   return {
