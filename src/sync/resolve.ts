@@ -18,8 +18,8 @@ export interface StaleScope {
  * Into `into`: the "ID"s of the open rows (cu_open `o`) that meet any of `conditions`, less the
  * rows this run detected (rejected ones included: they count as detected). One pass over cu_open:
  * each `IN (SELECT …)` under the OR is a hashed subplan of a small set (the scope arrives reduced
- * to the open rows' keys); a join and a pass per condition, then their UNION, cost 3.8 s at prod
- * against 1.3 s.
+ * to the open rows' keys). A join and a pass per condition, then their UNION, took 3.8 s at prod;
+ * the whole stale resolution now takes 2.6 s.
  */
 async function collectUndetected(db: SyncDb, into: TempTable, conditions: string[]): Promise<void> {
   await db.query(
