@@ -5,7 +5,7 @@
 import { BASE_VISIT_COLUMNS } from '../schema/columns.js';
 import { baseColumnDefs, EXTRA_COLUMNS, NARROW_COLUMNS, storedBaseColumns } from './baseColumns.js';
 import { createTempTableAs, eligibleCaregivers, eligibleFact, factSource, type Ctx, type Part } from './context.js';
-import { dedupDimension, dimensions, factDupsSelect, nullKey, patientsSelect, payerContractsSelect } from './dimensions.js';
+import { caregiversSelect, dedupDimension, dimensions, factDupsSelect, nullKey, patientsSelect, payerContractsSelect } from './dimensions.js';
 import { GPS_LAT_GROUP, GPS_LON_GROUP, GPS_RE, inRange, normalisedState } from './locations.js';
 import { STEP, TEMP } from './names.js';
 import { execute, query, type ExecuteStatement, type QueryStatement } from './statement.js';
@@ -169,7 +169,7 @@ export function baseChangedStatements(x: Ctx): BaseChangedStatements {
   return {
     prepare: [
       ...(x.p.comprehensive ? [execute(step, createTempTableAs(TEMP.pairFacts, pairFactsSelect(x)))] : []),
-      execute(step, createTempTableAs(TEMP.caregivers, dedupDimension(x, dims.cg))),
+      execute(step, createTempTableAs(TEMP.caregivers, caregiversSelect(x, dims))),
       execute(step, createTempTableAs(TEMP.patients, patientsSelect(x, dims))),
       execute(step, createTempTableAs(TEMP.payerContracts, payerContractsSelect(x))),
       execute(step, createTempTableAs(TEMP.factDups, factDupsSelect(x))),

@@ -130,6 +130,12 @@ export function dedupDimension(x: Ctx, dim: Dimension): string {
   );
 }
 
+/** Caregivers, one row per `Caregiver Id`. Comprehensive mode: only those the pair facts name (each one's rows all kept). */
+export function caregiversSelect(x: Ctx, dims: Dimensions): string {
+  const named = x.p.comprehensive ? ` AND s."Caregiver Id" IN (SELECT f."Caregiver Id" FROM ${TEMP.pairFacts} f)` : '';
+  return dedupDimension(x, { ...dims.cg, where: `${dims.cg.where}${named}` });
+}
+
 /**
  * Patients, one row per `Patient Id`, with the address chosen for the patient (detection.md,
  * step 2: primary, `Address Type` containing GPS, latest created, NULL oldest, then the smallest
