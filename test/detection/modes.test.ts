@@ -76,10 +76,11 @@ describe('affected groups and scope streams (DetectionRun contract, sync.md "Sta
   });
 });
 
-test('detectedRows streams in chunks of batchSize (DetectionRun contract)', async () => {
+test("detectedRows streams in chunks of 0.4 × batchSize: wide rows, the job's memory (DetectionRun contract)", async () => {
   const visits = [at(1, 1), at(2, 2, { updated: UNCHANGED }), at(3, 3, { updated: UNCHANGED })];
-  const r = await detect({ visits }, { batchSize: 4 });
+  const r = await detect({ visits }, { batchSize: 10 });
   assert.deepEqual(r.batches, [4, 2]);
+  assert.deepEqual((await detect({ visits }, { batchSize: 2 })).batches, [1, 1, 1, 1, 1, 1], 'at least one row a chunk');
   assert.equal(r.stats.detectedRows, 6);
   const step = r.steps.find((s) => s.name === 'Step 3 (conflicts)');
   assert.equal(step?.rows, 6);
