@@ -21,20 +21,18 @@ export interface DetectionContext {
 }
 
 /**
- * Values per batch of the packed streams, as multiples of BATCH_SIZE: ~BATCH_SIZE SSNs per batch
- * of affected groups (~20 dates each, ~1 MB); ~10 × BATCH_SIZE ids per batch of the scope (~2 MB),
- * whatever the number of ids a row packs. Each batch is a round trip to the warehouse process
- * (or a driver call), so small batches of a few-KB rows cost more in trips than in work.
+ * Values per batch of each stream, as multiples of BATCH_SIZE. Each batch is a round trip to the
+ * warehouse process (or a driver call), so small batches of a few-KB rows cost more in trips than
+ * in work; large batches of wide rows cost the job's memory.
+ * - groups: ~BATCH_SIZE SSNs per batch of affected groups (~20 dates each, ~1 MB);
+ * - scopeIds: ~10 × BATCH_SIZE ids per batch of the scope (~2 MB), whatever the number of ids a
+ *   row packs;
+ * - detectedRows: 0.4 × BATCH_SIZE rows (2,000 at the default). A detected row holds ~200 values
+ *   (2–3 KB): a batch is held as JSON text, as parsed rows and as COPY text, with the next one
+ *   fetched meanwhile. Measured at prod: the job's peak RSS 394 MB with 5,000 rows a batch (the
+ *   400 MB of performance.md), 283 MB with 2,000, in the same time.
  */
-const PACKED = { groups: 1, scopeIds: 10 } as const;
-
-/**
- * Rows per batch of the detected rows, as a multiple of BATCH_SIZE: 0.4 (2,000 at the default).
- * A detected row holds ~200 values (2–3 KB): a batch is held as JSON text, as parsed rows and as
- * COPY text, with the next one fetched meanwhile. Measured at prod: the job's peak RSS 394 MB with
- * 5,000 rows a batch (the 400 MB of performance.md), 283 MB with 2,000, in the same time.
- */
-const DETECTED_ROWS = 0.4;
+const PER_BATCH = { groups: 1, scopeIds: 10, detectedRows: 0.4 } as const;
 
 /** A statistic: NULL (a SUM over no rows) is 0; a missing column is an error already (onlyRow). */
 function num(v: WarehouseValue): number {
@@ -57,6 +55,8 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
   const d = sqlDialect(session.dialect);
   const { recorder, log } = ctx;
   const batchSize = Math.max(1, Math.floor(params.batchSize));
+  /** Rows per batch of a stream whose batch holds `multiple` × BATCH_SIZE values, `perRow` to a row. */
+  const rowsPerBatch = (multiple: number, perRow = 1) => Math.max(1, Math.floor((batchSize * multiple) / perRow));
   if (!Number.isFinite(params.extraDistancePer)) {
     throw new Error(`ExtraDistancePer must be a number (got ${String(params.extraDistancePer)})`);
   }
@@ -240,7 +240,7 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
       // The delta-only scope is ids alone: no groups were sent, none can reach an open row.
       if (openIdCount !== undefined && !pl.openKeys.groups) throw new Error('detection: affectedGroups() in delta-only mode: its stale scope has no groups');
       const s = openIdCount === undefined ? pl.scope : pl.openScope;
-      return streamed(s.affectedGroups, undefined, Math.max(1, Math.floor(batchSize * PACKED.groups)));
+      return streamed(s.affectedGroups, undefined, rowsPerBatch(PER_BATCH.groups));
     },
 
     scopeVisitIds(): AsyncIterable<WarehouseRow[]> {
@@ -249,7 +249,7 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
       // The ids a row packs: the changed visits (Step 1), or at most the open ids, spread over
       // the statement's buckets.
       const idsPerRow = Math.max(1, Math.min(changedVisits, openIdCount ?? Infinity) / SCOPE_BUCKETS);
-      return streamed(s.scopeVisitIds, undefined, Math.max(1, Math.floor((batchSize * PACKED.scopeIds) / idsPerRow)));
+      return streamed(s.scopeVisitIds, undefined, rowsPerBatch(PER_BATCH.scopeIds, idsPerRow));
     },
 
     async *detectedRows(): AsyncIterable<WarehouseRow[]> {
@@ -273,7 +273,7 @@ export function createDetectionRun(session: WarehouseSession, params: DetectionP
           rows += n;
           recorder.set('detectedRows', rows);
         },
-        Math.max(1, Math.floor(batchSize * DETECTED_ROWS)),
+        rowsPerBatch(PER_BATCH.detectedRows),
       );
       const seconds = (performance.now() - t0) / 1000;
       // RunRecorder.step times a promise; a stream is timed here and recorded the same way.
