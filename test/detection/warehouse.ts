@@ -12,6 +12,7 @@ import { DETECTED_COLUMNS, WAREHOUSE_COLUMNS } from '../../src/schema/columns.js
 import { openDuckDb } from '../../src/warehouse/duckdb.js';
 import type { WarehouseRow, WarehouseValue } from '../../src/warehouse/warehouse.js';
 import { silentLog } from '../helpers/log.js';
+import { packedGroup } from '../helpers/openKeys.js';
 import { tempDir as newTempDir } from '../helpers/tmp.js';
 
 export type Row = Record<string, unknown>;
@@ -332,8 +333,7 @@ function openKeysOf(k: TestOpenKeys, per = 2): OpenKeys {
     (async function* () {
       for (let i = 0; i < keys.length; i += per) yield [[keys.slice(i, i + per).join(',')]];
     })();
-  const hex = (t: string) => Buffer.from(t, 'utf8').toString('hex');
-  return { ids: () => packs([...k.ids]), groups: () => packs(k.groups.map(([ssn, date]) => `${date}${hex(ssn)}`)) };
+  return { ids: () => packs([...k.ids]), groups: () => packs(k.groups.map(([ssn, date]) => packedGroup(ssn, date))) };
 }
 
 export async function detectFile(
