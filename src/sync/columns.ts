@@ -139,20 +139,3 @@ export function castExpr(col: DetectedColumn, v: string): string {
       return `${v}::${col.pgType}`;
   }
 }
-
-/**
- * The cast of a value the precheck vouched for (precheck.ts): its numbers are plain, unpadded
- * and whole where the column is an integer, so the type's input function takes them directly,
- * without the btrim and the numeric rounding castExpr needs for anything else.
- */
-export function vouchedCastExpr(col: DetectedColumn, v: string): string {
-  switch (col.pgType) {
-    case 'int2':
-    case 'int4':
-    case 'int8':
-    case 'real':
-      return `${v}::${col.pgType}`;
-    default:
-      return castExpr(col, v);
-  }
-}

@@ -16,25 +16,47 @@ const SPECIAL = /[\\\t\n\r]/;
 const SPECIAL_ALL = /[\\\t\n\r]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
-/** One field in the text format: backslash, tab, newline and carriage return escaped, NULL as \N. */
-export function copyField(value: unknown): string {
-  if (value === null || value === undefined) return COPY_NULL;
-  let s: string;
+/** A value's text as COPY sends it, before escaping; null for NULL. */
+export function fieldText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
   switch (typeof value) {
     case 'string':
-      s = value;
-      break;
+      return value;
     case 'number':
-      s = String(value); // NaN and ±Infinity stay visible as text: validation rejects them
-      break;
+      return String(value); // NaN and ±Infinity stay visible as text: validation rejects them
     case 'boolean':
       return value ? 't' : 'f';
     case 'bigint':
       return value.toString();
     default:
-      s = value instanceof Date ? value.toISOString() : JSON.stringify(value);
+      return value instanceof Date ? value.toISOString() : JSON.stringify(value);
   }
+}
+
+/** `s` with backslash, tab, newline and carriage return escaped for the text format. */
+export function escapeCopyText(s: string): string {
   return SPECIAL.test(s) ? s.replace(SPECIAL_ALL, (c) => ESCAPES[c]) : s;
+}
+
+/** One field in the text format: backslash, tab, newline and carriage return escaped, NULL as \N. */
+export function copyField(value: unknown): string {
+  const s = fieldText(value);
+  return s === null ? COPY_NULL : escapeCopyText(s);
+}
+
+const ARRAY_SPECIAL_ALL = /[\\"]/g;
+
+/**
+ * One `text[]` field in the text format: the values' texts as array elements, each quoted (so
+ * that a text such as NULL, or one with braces, commas or spaces, stays as it is), NULL unquoted.
+ */
+export function copyTextArray(values: readonly unknown[]): string {
+  const elements = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const s = fieldText(values[i]);
+    elements[i] = s === null ? 'NULL' : `"${s.replace(ARRAY_SPECIAL_ALL, '\\$&')}"`;
+  }
+  return escapeCopyText(`{${elements.join(',')}}`);
 }
 
 /**

@@ -142,7 +142,7 @@ export async function stage(sync: Sync, streams: DetectionStreams): Promise<Stag
  */
 export async function merge(sync: Sync, staged: Staged): Promise<SyncStats> {
   const { db, options: o } = sync;
-  const v = await o.recorder.step('Sync: validate', () => validateStaged(sync), (r) => ({ rows: r.rejected, unit: 'rejected' }));
+  const v = await o.recorder.step('Sync: validate', () => validateStaged(sync, staged.detected), (r) => ({ rows: r.rejected, unit: 'rejected' }));
   if (v.rejected > 0 && o.failOnRejects) throw rejectsError(v.rejected);
   // match, conflict ids, update, repair, parents, commit; insert; stale and exclusions; dry run: stored rows, changes file
   const steps = 6 + (o.enableInsert ? 1 : 0) + (o.enableStaleCleanup ? 2 : 0) + (o.dryRun ? 2 : 0);
@@ -154,9 +154,9 @@ export async function merge(sync: Sync, staged: Staged): Promise<SyncStats> {
   return stats;
 }
 
-async function validateStaged(sync: Sync): Promise<Validation> {
+async function validateStaged(sync: Sync, detected: StagedRows): Promise<Validation> {
   const { recorder, log, rejectExamples } = sync.options;
-  const v = await validate(sync.db, rejectExamples ?? 10);
+  const v = await validate(sync.db, detected.unvouched, rejectExamples ?? 10);
   recorder.rejects.push(...v.rejects);
   logRejects(log, v);
   return v;

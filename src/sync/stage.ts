@@ -2,10 +2,11 @@
 // by COPY into the temporary tables of tempTables.ts. Each function returns what it staged.
 import { DETECTED_COLUMNS } from '../schema/columns.js';
 import type { Progress } from '../run/progress.js';
+import { postgresText } from '../sqlText.js';
 import type { WarehouseRow } from '../warehouse/warehouse.js';
-import { copyField, copyIn, copyLine } from './copy.js';
+import { COPY_NULL, copyField, copyIn, copyTextArray } from './copy.js';
 import type { SyncDb } from './db.js';
-import { rowPrecheck } from './precheck.js';
+import { rowEncoder } from './precheck.js';
 import { TEMP } from './tempTables.js';
 
 export interface StagedGroups {
@@ -24,6 +25,8 @@ export interface StagedScope {
 
 export interface StagedRows {
   readonly rows: number;
+  /** Rows the precheck did not vouch for, staged as text for validation to check (normally none). */
+  readonly unvouched: number;
 }
 
 /** `YYYY-MM-DD` dates joined by commas (PostgreSQL checks that each is a real date). */
@@ -138,19 +141,32 @@ export async function stageScopeIds(db: SyncDb, source: AsyncIterable<WarehouseR
   return { ids, skipped };
 }
 
-/** Detected rows (DETECTED_COLUMNS order) → cu_stage, every value as text, numbered from 1. */
+/**
+ * Detected rows (DETECTED_COLUMNS order) → cu_detected, numbered from 1: straight into their typed
+ * columns when the precheck vouches for the row (PostgreSQL's input functions then accept every
+ * value), else as text in `raw`, for validation to check and cast.
+ */
 export async function stageDetectedRows(db: SyncDb, source: AsyncIterable<WarehouseRow[]>, progress: Progress): Promise<StagedRows> {
   const width = DETECTED_COLUMNS.length;
-  const vouch = rowPrecheck(DETECTED_COLUMNS);
+  const vouched = rowEncoder(DETECTED_COLUMNS);
+  const typedNulls = `${COPY_NULL}\t`.repeat(width - 1) + `${COPY_NULL}\n`;
   let rn = 0;
+  let unvouched = 0;
   const encode = (batch: WarehouseRow[]): Encoded => {
     const lines = new Array<string>(batch.length);
     for (let i = 0; i < batch.length; i++) {
       const row = batch[i];
       if (row.length !== width) throw new Error(`a detected row has ${row.length} values, expected ${width} (DETECTED_COLUMNS)`);
-      lines[i] = `${++rn}\t${vouch(row) ? 't' : 'f'}\t${copyLine(row)}`;
+      const typed = vouched(row);
+      if (typed !== undefined) lines[i] = `${++rn}\t${COPY_NULL}\t${typed}\n`;
+      else {
+        unvouched++;
+        lines[i] = `${++rn}\t${copyTextArray(row)}\t${typedNulls}`;
+      }
     }
     return { text: lines.join(''), units: batch.length };
   };
-  return { rows: await copyBatches(db, `COPY ${TEMP.stage} FROM STDIN`, source, encode, progress) };
+  const columns = ['rn', 'raw', ...DETECTED_COLUMNS.map((c) => postgresText.ident(c.name))].join(', ');
+  const rows = await copyBatches(db, `COPY ${TEMP.detected} (${columns}) FROM STDIN`, source, encode, progress);
+  return { rows, unvouched };
 }

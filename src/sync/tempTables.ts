@@ -8,15 +8,17 @@ import type { SyncDb } from './db.js';
 const q = postgresText.ident;
 
 export const TEMP = {
-  /** Detected rows as text, as COPY received them (stage.ts). */
-  stage: 'pg_temp.cu_stage',
   /** Affected groups: one row per SSN with its dates (stage.ts). */
   groups: 'pg_temp.cu_groups',
   /** Scope visit ids (stage.ts). */
   scope: 'pg_temp.cu_scope',
   /** Rejected staged rows with their reason (validate.ts). */
   reject: 'pg_temp.cu_reject',
-  /** Detected rows typed, rejected ones reduced to their keys (validate.ts). */
+  /**
+   * Detected rows: staged by COPY (stage.ts), typed where the precheck vouched for the row, else
+   * as text in `raw`; after validation (validate.ts) every row typed, rejected ones reduced to
+   * their keys.
+   */
   detected: 'pg_temp.cu_detected',
   /** Each detected row against the CVM rows of its key (match.ts). */
   probe: 'pg_temp.cu_probe',
@@ -56,12 +58,12 @@ const INLINE = 'WITH (toast_tuple_target = 8160)';
 
 /** DDL of the tables created with their columns. */
 export const TEMP_DDL = {
-  // ok: the row passed the Node.js precheck (precheck.ts): validation's SQL checks skip it.
-  stage: `CREATE TEMPORARY TABLE ${TEMP.stage} (rn bigint, ok boolean, ${DETECTED_COLUMNS.map((c) => `${q(c.name)} text`).join(', ')}) ${INLINE}`,
   groups: `CREATE TEMPORARY TABLE ${TEMP.groups} (ssn text, dates date[])`,
   scope: `CREATE TEMPORARY TABLE ${TEMP.scope} (id uuid)`,
   reject: `CREATE TEMPORARY TABLE ${TEMP.reject} (rn bigint, col text, reason text, len int, visit_id text, con_visit_id text)`,
-  detected: `CREATE TEMPORARY TABLE ${TEMP.detected} (rn bigint NOT NULL, rejected boolean NOT NULL, ${DETECTED_COLUMNS.map((c) => `${q(c.name)} ${c.pgType}`).join(', ')}) ${INLINE}`,
+  // raw: the values, in DETECTED_COLUMNS order, of a row the precheck (precheck.ts) did not vouch
+  // for; its typed columns stay NULL until validation has checked and cast them.
+  detected: `CREATE TEMPORARY TABLE ${TEMP.detected} (rn bigint NOT NULL, rejected boolean NOT NULL DEFAULT false, raw text[], ${DETECTED_COLUMNS.map((c) => `${q(c.name)} ${c.pgType}`).join(', ')}) ${INLINE}`,
   // Packs of ~70 KB, read once: stored out of line without compression. Compressing them (the
   // default for CREATE … AS) cost 6 s of the 10 s the packing took at prod; without it, 3.9 s.
   // (ALTER rather than CREATE's STORAGE clause, which PostgreSQL 15 and older lack.)
@@ -82,7 +84,7 @@ export async function prepareSession(db: SyncDb): Promise<void> {
   // the whole wide conflictvisitmaps to match 20 K detected rows instead of probing its index.
   await db.query(`SET random_page_cost = 1.1`);
   await dropTempTables(db);
-  await db.query(TEMP_DDL.stage);
+  await db.query(TEMP_DDL.detected);
   await db.query(TEMP_DDL.groups);
   await db.query(TEMP_DDL.scope);
 }

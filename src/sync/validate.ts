@@ -5,7 +5,7 @@ import { DETECTED_COLUMNS } from '../schema/columns.js';
 import { formatCount, type Logger } from '../log.js';
 import type { RejectRecord } from '../run/recorder.js';
 import { postgresText, UUID_PATTERN } from '../sqlText.js';
-import { castExpr, columnChecks, DETECTED_NAMES, vouchedCastExpr } from './columns.js';
+import { castExpr, columnChecks, DETECTED_NAMES, KEY_COLUMNS } from './columns.js';
 import { count, type SyncDb } from './db.js';
 import { TEMP, TEMP_DDL } from './tempTables.js';
 
@@ -38,50 +38,50 @@ export interface Validation {
 
 const DUPLICATE = 'duplicate (VisitID, ConVisitID) among the detected rows';
 
+/** The text of column `name` of a row staged as text (its `raw` values, in DETECTED_COLUMNS order). */
+function rawValue(alias: string, name: string): string {
+  return `${alias}.raw[${DETECTED_NAMES.indexOf(name) + 1}]`;
+}
+
+/** A key of staged row `alias` as the warehouse sent it, whichever way the row was staged. */
+function keyText(alias: string, name: (typeof KEY_COLUMNS)[number]): string {
+  return `CASE WHEN ${alias}.raw IS NULL THEN ${alias}.${q(name)}::text ELSE ${rawValue(alias, name)} END`;
+}
+
 /** Both keys of staged row `alias` are UUIDs (the precheck vouches for that, the pattern otherwise). */
 function uuidKeys(alias: string): string {
-  return `(${alias}.ok OR (${alias}."VisitID" ~ ${str(UUID_PATTERN)} AND ${alias}."ConVisitID" ~ ${str(UUID_PATTERN)}))`;
+  return `(${alias}.raw IS NULL OR (${KEY_COLUMNS.map((k) => `${rawValue(alias, k)} ~ ${str(UUID_PATTERN)}`).join(' AND ')}))`;
+}
+
+/** Staged row `alias`'s place among the rows of its keys (a UUID's case ignored), first by rn: 1. */
+function keyRank(alias: string): string {
+  return `row_number() OVER (PARTITION BY ${KEY_COLUMNS.map((k) => `lower(${keyText(alias, k)})`).join(', ')} ORDER BY ${alias}.rn)`;
 }
 
 /**
- * cu_stage → cu_reject (reasons) and cu_detected (typed rows, rejected ones reduced to their
- * keys); cu_stage is emptied. `firstRows`: how many rejected rows `first` holds.
+ * Validate cu_detected as staging left it (stage.ts): reasons into cu_reject; afterwards every
+ * row is typed, one per key, rejected ones reduced to their keys. `unvouched`: the rows staged as
+ * text. `firstRows`: how many rejected rows `first` holds.
  */
-export async function validate(db: SyncDb, firstRows: number): Promise<Validation> {
+export async function validate(db: SyncDb, unvouched: number, firstRows: number): Promise<Validation> {
   await db.query(TEMP_DDL.reject);
-  await db.query(TEMP_DDL.detected);
-  if (!(await allVouched(db)) || !(await typeVouchedRows(db))) {
-    await db.query(`TRUNCATE ${TEMP.detected}`);
-    await checkRows(db);
-  }
+  if (unvouched > 0 || !(await keysUnique(db))) await checkRows(db);
   await db.query(`CREATE UNIQUE INDEX ON ${TEMP.detected} (rn)`);
   // Statistics of the columns the later statements join and filter on only: on all 200-odd
   // columns ANALYZE costs more than the rest of the validation.
   await db.query(`ANALYZE ${TEMP.detected} (rn, rejected, "VisitID", "ConVisitID")`);
-  await db.query(`TRUNCATE ${TEMP.stage}`);
   return readRejects(db, firstRows);
 }
 
-/** The precheck vouched for every staged row (a scan that stops at the first row it did not). */
-async function allVouched(db: SyncDb): Promise<boolean> {
-  const r = await db.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${TEMP.stage} s WHERE NOT s.ok) AS any`);
-  return !r.rows[0].any;
-}
-
 /**
- * Every row vouched for: none can be invalid, only a duplicate. The typed rows as they are, and
- * the unique index on the keys, whose build is the duplicate check (uuid equality ignores case,
- * as the general path's lower() does). False, cu_detected half-made, when a key repeats.
- * Validation runs before the merge's transaction: the failed build aborts nothing.
+ * With every row typed (the precheck vouched for all), none can be invalid, only a duplicate: the
+ * unique index on the keys, whose build is the duplicate check (uuid equality ignores case, as
+ * the general path's lower() does). False, and no index, when a key repeats. Validation runs
+ * before the merge's transaction: the failed build aborts nothing.
  */
-async function typeVouchedRows(db: SyncDb): Promise<boolean> {
-  await db.query(
-    `INSERT INTO ${TEMP.detected} (rn, rejected, ${DETECTED_NAMES.map(q).join(', ')})
-     SELECT s.rn, false, ${DETECTED_COLUMNS.map((c) => vouchedCastExpr(c, `s.${q(c.name)}`)).join(', ')}
-       FROM ${TEMP.stage} s`,
-  );
+async function keysUnique(db: SyncDb): Promise<boolean> {
   try {
-    await db.query(`CREATE UNIQUE INDEX ON ${TEMP.detected} ("VisitID", "ConVisitID")`);
+    await db.query(`CREATE UNIQUE INDEX ON ${TEMP.detected} (${KEY_COLUMNS.map(q).join(', ')})`);
     return true;
   } catch (err) {
     if ((err as { code?: string }).code === UNIQUE_VIOLATION) return false;
@@ -91,15 +91,18 @@ async function typeVouchedRows(db: SyncDb): Promise<boolean> {
 
 const UNIQUE_VIOLATION = '23505';
 
-/** The general path: the SQL checks on the rows the precheck did not vouch for, duplicates, typed rows. */
+/**
+ * The general path, in place: the SQL checks on the rows staged as text, the duplicates among
+ * all rows, then one row per key, typed.
+ */
 async function checkRows(db: SyncDb): Promise<void> {
   const v = await db.query<{ n: string }>(`SELECT current_setting('server_version_num') AS n`);
   const inputIsValid = Number(v.rows[0].n) >= 160000;
   // One CASE per row: the first column whose value cannot be stored names the reason. Rows
-  // the precheck vouched for pass every one of these checks: they are skipped.
+  // the precheck vouched for (typed already) pass every one of these checks: they are skipped.
   const whens: string[] = [];
   for (const col of DETECTED_COLUMNS) {
-    const ref = `s.${q(col.name)}`;
+    const ref = rawValue('s', col.name);
     for (const check of columnChecks(col, ref, inputIsValid)) {
       whens.push(`WHEN ${ref} IS NOT NULL AND ${check.invalid} THEN ARRAY[${str(col.name)}, ${str(check.reason)}, char_length(${ref})::text]`);
     }
@@ -107,38 +110,41 @@ async function checkRows(db: SyncDb): Promise<void> {
   await db.query(
     `INSERT INTO ${TEMP.reject} (rn, col, reason, len, visit_id, con_visit_id)
      SELECT x.rn, x.r[1], x.r[2], x.r[3]::int, x.visit_id, x.con_visit_id
-       FROM (SELECT s.rn, s."VisitID" AS visit_id, s."ConVisitID" AS con_visit_id, CASE ${whens.join('\n')} END AS r
-               FROM ${TEMP.stage} s WHERE NOT s.ok) x
+       FROM (SELECT s.rn, ${rawValue('s', 'VisitID')} AS visit_id, ${rawValue('s', 'ConVisitID')} AS con_visit_id, CASE ${whens.join('\n')} END AS r
+               FROM ${TEMP.detected} s WHERE s.raw IS NOT NULL) x
       WHERE x.r IS NOT NULL`,
   );
   // At most one row per key: later duplicates are rejected, the first one stands.
   await db.query(
     `INSERT INTO ${TEMP.reject} (rn, col, reason, visit_id, con_visit_id)
-     SELECT x.rn, 'VisitID, ConVisitID', ${str(DUPLICATE)}, x.v, x.c
-       FROM (SELECT s.rn, s."VisitID" AS v, s."ConVisitID" AS c,
-                    row_number() OVER (PARTITION BY lower(s."VisitID"), lower(s."ConVisitID") ORDER BY s.rn) AS k
-               FROM ${TEMP.stage} s
+     SELECT x.rn, ${str(KEY_COLUMNS.join(', '))}, ${str(DUPLICATE)}, x.v, x.c
+       FROM (SELECT s.rn, ${keyText('s', 'VisitID')} AS v, ${keyText('s', 'ConVisitID')} AS c, ${keyRank('s')} AS k
+               FROM ${TEMP.detected} s
               WHERE ${uuidKeys('s')}) x
       WHERE x.k > 1 AND NOT EXISTS (SELECT 1 FROM ${TEMP.reject} r WHERE r.rn = x.rn)`,
   );
   await db.query(`CREATE UNIQUE INDEX ON ${TEMP.reject} (rn)`);
-  // Typed rows: every row whose keys are UUIDs. Rejected rows keep only their keys; of a key's
-  // rows the first stands (a later one rejected for a value of its own is left out here too).
-  await db.query(`CREATE UNIQUE INDEX ON ${TEMP.detected} ("VisitID", "ConVisitID")`);
-  const values = DETECTED_COLUMNS.map((c) => {
-    const cast = castExpr(c, `s.${q(c.name)}`);
-    return c.name === 'VisitID' || c.name === 'ConVisitID' ? cast : `CASE WHEN r.rn IS NULL THEN ${cast} END`;
+  // Left out: rows whose keys are not UUIDs, and every later row of a key (a duplicate, or one
+  // rejected for a value of its own).
+  await db.query(
+    `DELETE FROM ${TEMP.detected} d
+      WHERE NOT ${uuidKeys('d')}
+         OR d.rn IN (SELECT x.rn FROM (SELECT s.rn, ${keyRank('s')} AS k FROM ${TEMP.detected} s WHERE ${uuidKeys('s')}) x WHERE x.k > 1)`,
+  );
+  // The rows staged as text, typed; rejected ones keep only their keys.
+  const sets = DETECTED_COLUMNS.map((c) => {
+    const cast = castExpr(c, rawValue('d', c.name));
+    return `${q(c.name)} = ${KEY_NAMES.has(c.name) ? cast : `CASE WHEN NOT x.rejected THEN ${cast} END`}`;
   });
   await db.query(
-    `INSERT INTO ${TEMP.detected} (rn, rejected, ${DETECTED_NAMES.map(q).join(', ')})
-     SELECT s.rn, r.rn IS NOT NULL, ${values.join(', ')}
-       FROM ${TEMP.stage} s LEFT JOIN ${TEMP.reject} r ON r.rn = s.rn
-      WHERE ${uuidKeys('s')}
-        AND (r.reason IS NULL OR r.reason <> ${str(DUPLICATE)})
-      ORDER BY s.rn
-     ON CONFLICT ("VisitID", "ConVisitID") DO NOTHING`,
+    `UPDATE ${TEMP.detected} d SET rejected = x.rejected, raw = NULL, ${sets.join(', ')}
+       FROM (SELECT s.rn, r.rn IS NOT NULL AS rejected FROM ${TEMP.detected} s LEFT JOIN ${TEMP.reject} r ON r.rn = s.rn WHERE s.raw IS NOT NULL) x
+      WHERE d.rn = x.rn`,
   );
+  await db.query(`CREATE UNIQUE INDEX ON ${TEMP.detected} (${KEY_COLUMNS.map(q).join(', ')})`);
 }
+
+const KEY_NAMES: ReadonlySet<string> = new Set(KEY_COLUMNS);
 
 async function readRejects(db: SyncDb, firstRows: number): Promise<Validation> {
   const r = await db.query<{ col: string; reason: string; n: string; examples: Array<{ VisitID: string | null; ConVisitID: string | null }> }>(

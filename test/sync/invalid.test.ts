@@ -35,6 +35,23 @@ test('sync.md All or nothing (COPY text format): awkward text arrives in Postgre
   for (const r of rows) assert.equal(byVisit.get(r.VisitID), r.PAddressL1);
 });
 
+test('sync.md Invalid rows: a row the precheck cannot vouch for (numbers as padded text) is checked in SQL, cast and stored, awkward text and all', async () => {
+  const nasty = 'a "quoted", {braced} back\\slash\ttab\nline NULL';
+  const vouched = detected();
+  const textual = detected({ MinuteDiffBetweenSch: ' 12.6 ', AppVisitID: ' 1001 ', PLatitude: ' 40.25 ', PAddressL1: nasty, PAddressL2: 'NULL', PCity: null });
+  const { stats } = await runSync(ctx, { detected: [vouched, textual] });
+  assert.equal(stats.rejected, 0);
+  assert.equal(stats.inserted, 2);
+  const [row] = await cvm(ctx, `"VisitID" = $1`, [textual.VisitID]);
+  assert.equal(row.MinuteDiffBetweenSch, 13, 'rounded half away from zero (detection.md)');
+  assert.equal(String(row.AppVisitID), '1001');
+  assert.equal(row.PLatitude, 40.25);
+  assert.equal(row.PAddressL1, nasty);
+  assert.equal(row.PAddressL2, 'NULL', 'the text NULL is not NULL');
+  assert.equal(row.PCity, null);
+  assert.equal((await cvm(ctx, `"VisitID" = $1`, [vouched.VisitID])).length, 1);
+});
+
 test('sync.md Invalid rows: not a UUID, text too long, numbers out of range, bad dates are rejected with reasons, the rest is written', async () => {
   const good = detected();
   const bad = [
