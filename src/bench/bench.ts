@@ -15,6 +15,7 @@ import { generateWarehouse, PLACEHOLDER_SSNS } from '../generate/generate.js';
 import { writeJsonAtomic } from '../report/report.js';
 import { statisticLabel, type StatisticName } from '../report/statistics.js';
 import { duckdbBaseline, postgresBaseline, type DuckDbBaseline, type ExportFiles, type PostgresBaseline } from './baseline.js';
+import { cpuGaugeMs } from './cpuGauge.js';
 import { compareWithRevision, comparisonLines, endStateDigests, serverNow, TARGET_SCHEMA, type Comparison } from './compare.js';
 import { BENCH_TASK_MEMORY_MIB, buildProgram, programLabel, ROOT, taskNodeOptions, runJob, type ChunkParse, type JobMemory, type JobRunResult, type Program } from './job.js';
 import type { BenchOptions, BenchWarehouse } from './options.js';
@@ -201,7 +202,8 @@ export interface BenchResult {
   duckdbBaselinePeakMb: number | null;
   steps: StepResult[];
   statistics: Record<string, number>;
-  runs: Array<{ totalSeconds: number; peakRssMb: number; duckdbPeakMb: number; reportSeconds: number | null; loadavg: number[] }>;
+  /** cpuGaugeMs: the fixed workload of cpuGauge.ts timed just before the run (lower is faster). */
+  runs: Array<{ totalSeconds: number; peakRssMb: number; duckdbPeakMb: number; reportSeconds: number | null; loadavg: number[]; cpuGaugeMs: number }>;
   medianSeconds: number;
   baselines: { duckdb: DuckDbBaseline | null; postgres: PostgresBaseline | null };
   prior: PriorManifest;
@@ -273,6 +275,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
       }
       const runs: JobRunResult[] = [];
       const loads: number[][] = [];
+      const gauges: number[] = [];
       let hereEndState: Record<string, string[]> = {};
       const standInStats: StandInStats[] = [];
       /**
@@ -298,6 +301,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         await admin.query('CHECKPOINT');
         const since = await serverNow(admin);
         const load = loadavg().map((l) => round(l, 2));
+        const gauge = cpuGaugeMs();
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         const input = {
           server,
@@ -313,9 +317,9 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         let standIn: StandIn | undefined;
         if (warehouse === 'snowflake-stand-in') {
           standIn = await startStandIn(input, join(dir, 'runs', `${stamp}.stand-in.json`));
-          say(`${label}: the job through snowflake-sdk against the Snowflake stand-in (${standIn.env.SNOWFLAKE_ACCESS_URL}, its own process), fresh clone of the prior state (load average ${load.join(' ')})`);
+          say(`${label}: the job through snowflake-sdk against the Snowflake stand-in (${standIn.env.SNOWFLAKE_ACCESS_URL}, its own process), fresh clone of the prior state (load average ${load.join(' ')}, CPU gauge ${gauge} ms)`);
         } else {
-          say(`${label}: the job on a fresh clone of the prior state (load average ${load.join(' ')})`);
+          say(`${label}: the job on a fresh clone of the prior state (load average ${load.join(' ')}, CPU gauge ${gauge} ms)`);
         }
         let r: JobRunResult;
         try {
@@ -343,6 +347,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         const parse = r.chunkParse ? `; driver parsed ${r.chunkParse.chunks.toLocaleString('en-US')} result chunks (${r.chunkParse.megabytes.toLocaleString('en-US')} MB of JSON) in ${r.chunkParse.seconds.toFixed(1)}s` : '';
         say(`  ${r.wallSeconds.toFixed(2)}s, peak RSS ${r.peakRssMb.toFixed(0)} MB${r.peakStep ? ` (during ${r.peakStep})` : ''}${heap}${r.childPeakRssMb > 0 ? `, its DuckDB process ${r.childPeakRssMb.toFixed(0)} MB` : ''}${parse} (log ${r.logPath})`);
         loads.push(load);
+        gauges.push(gauge);
         return r;
       };
       for (let i = 1; i <= opts.runs; i++) runs.push(await timedRun(`Run ${i}/${opts.runs}`, opts.warehouse, i === 1 && opts.compareWith !== undefined));
@@ -391,6 +396,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
           duckdbPeakMb: round(r.childPeakRssMb, 1),
           reportSeconds: r.report?.durationSeconds ?? null,
           loadavg: loads[i],
+          cpuGaugeMs: gauges[i],
         })),
         medianSeconds: round(median, 3),
         baselines: { duckdb: duck ?? null, postgres: pgBase ?? null },
