@@ -37,6 +37,7 @@ export interface Validation {
 }
 
 const DUPLICATE = 'duplicate (VisitID, ConVisitID) among the detected rows';
+const MISSING_KEY = 'missing (NULL)';
 
 /** The text of column `name` of a row staged as text (its `raw` values, in DETECTED_COLUMNS order). */
 function rawValue(alias: string, name: string): string {
@@ -50,7 +51,7 @@ function keyText(alias: string, name: (typeof KEY_COLUMNS)[number]): string {
 
 /** Both keys of staged row `alias` are UUIDs (the precheck vouches for that, the pattern otherwise). */
 function uuidKeys(alias: string): string {
-  return `(${alias}.raw IS NULL OR (${KEY_COLUMNS.map((k) => `${rawValue(alias, k)} ~ ${str(UUID_PATTERN)}`).join(' AND ')}))`;
+  return `(${alias}.raw IS NULL OR (${KEY_COLUMNS.map((k) => `coalesce(${rawValue(alias, k)} ~ ${str(UUID_PATTERN)}, false)`).join(' AND ')}))`;
 }
 
 /** Staged row `alias`'s place among the rows of its keys (a UUID's case ignored), first by rn: 1. */
@@ -100,7 +101,8 @@ async function checkRows(db: SyncDb): Promise<void> {
   const inputIsValid = Number(v.rows[0].n) >= 160000;
   // One CASE per row: the first column whose value cannot be stored names the reason. Rows
   // the precheck vouched for (typed already) pass every one of these checks: they are skipped.
-  const whens: string[] = [];
+  // A key cannot be NULL: the row could be neither matched nor stored.
+  const whens = KEY_COLUMNS.map((k) => `WHEN ${rawValue('s', k)} IS NULL THEN ARRAY[${str(k)}, ${str(MISSING_KEY)}, NULL]`);
   for (const col of DETECTED_COLUMNS) {
     const ref = rawValue('s', col.name);
     for (const check of columnChecks(col, ref, inputIsValid)) {

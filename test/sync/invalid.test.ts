@@ -99,6 +99,21 @@ test('sync.md Invalid rows: not a UUID, text too long, numbers out of range, bad
   assert.equal((await cvm(ctx, `"VisitID" = $1`, [good.VisitID])).length, 1);
 });
 
+test('sync.md Invalid rows: a row without a VisitID or a ConVisitID is rejected as missing its key, not silently dropped', async () => {
+  const good = detected();
+  const noVisit = detected({ VisitID: null });
+  const noCon = detected({ ConVisitID: null });
+  const { stats, recorder } = await runSync(ctx, { detected: [good, noVisit, noCon] });
+  assert.equal(stats.detected, 3);
+  assert.equal(stats.rejected, 2);
+  assert.equal(stats.inserted, 1);
+  const reasons = new Map(recorder.rejects.map((r) => [r.reason, r.count]));
+  assert.equal(reasons.get('VisitID: missing (NULL)'), 1);
+  assert.equal(reasons.get('ConVisitID: missing (NULL)'), 1);
+  assert.equal((await cvm(ctx, `"ConVisitID" = $1`, [noVisit.ConVisitID])).length, 0);
+  assert.equal((await cvm(ctx, `"VisitID" = $1`, [noCon.VisitID])).length, 0);
+});
+
 test('sync.md Invalid rows: a second row with the same (VisitID, ConVisitID) is rejected as a duplicate', async () => {
   const d = detected();
   const { stats, recorder } = await runSync(ctx, { detected: [d, { ...d, AideName: 'second' }] });
