@@ -7,6 +7,7 @@
 import type { DetectedColumn } from '../schema/columns.js';
 import { UUID_PATTERN_LOWER, UUID_RE } from '../sqlText.js';
 import type { WarehouseValue } from '../warehouse/warehouse.js';
+import { KEY_COLUMNS } from './columns.js';
 import { COPY_NULL, escapeCopyText, fieldText } from './copy.js';
 
 /**
@@ -95,7 +96,7 @@ export function fieldEncoder(col: DetectedColumn): FieldEncoder {
  */
 export function rowEncoder(columns: readonly DetectedColumn[]): (row: readonly WarehouseValue[]) => string | undefined {
   const encoders = columns.map(fieldEncoder);
-  const keys = ['VisitID', 'ConVisitID'].map((n) => columns.findIndex((c) => c.name === n));
+  const keys = KEY_COLUMNS.map((n) => columns.findIndex((c) => c.name === n));
   const fields = new Array<string>(columns.length);
   return (row) => {
     for (const k of keys) {

@@ -4,6 +4,7 @@ import { DETECTED_COLUMNS } from '../schema/columns.js';
 import type { Progress } from '../run/progress.js';
 import { postgresText } from '../sqlText.js';
 import type { WarehouseRow } from '../warehouse/warehouse.js';
+import { DETECTED_NAMES } from './columns.js';
 import { COPY_NULL, copyField, copyIn, copyTextArray } from './copy.js';
 import type { SyncDb } from './db.js';
 import { rowEncoder } from './precheck.js';
@@ -166,7 +167,7 @@ export async function stageDetectedRows(db: SyncDb, source: AsyncIterable<Wareho
     }
     return { text: lines.join(''), units: batch.length };
   };
-  const columns = ['rn', 'raw', ...DETECTED_COLUMNS.map((c) => postgresText.ident(c.name))].join(', ');
+  const columns = ['rn', 'raw', ...DETECTED_NAMES.map(postgresText.ident)].join(', ');
   const rows = await copyBatches(db, `COPY ${TEMP.detected} (${columns}) FROM STDIN`, source, encode, progress);
   return { rows, unvouched };
 }

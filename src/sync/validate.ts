@@ -116,23 +116,23 @@ async function checkRows(db: SyncDb): Promise<void> {
                FROM ${TEMP.detected} s WHERE s.raw IS NOT NULL) x
       WHERE x.r IS NOT NULL`,
   );
-  // At most one row per key: later duplicates are rejected, the first one stands.
+  // At most one row per key, the first: every later row of a key leaves cu_detected (one ranking
+  // pass), and is rejected as a duplicate unless it was rejected for a value of its own.
   await db.query(
-    `INSERT INTO ${TEMP.reject} (rn, col, reason, visit_id, con_visit_id)
-     SELECT x.rn, ${str(KEY_COLUMNS.join(', '))}, ${str(DUPLICATE)}, x.v, x.c
-       FROM (SELECT s.rn, ${keyText('s', 'VisitID')} AS v, ${keyText('s', 'ConVisitID')} AS c, ${keyRank('s')} AS k
-               FROM ${TEMP.detected} s
-              WHERE ${uuidKeys('s')}) x
-      WHERE x.k > 1 AND NOT EXISTS (SELECT 1 FROM ${TEMP.reject} r WHERE r.rn = x.rn)`,
+    `WITH later AS (
+       DELETE FROM ${TEMP.detected} d
+        USING (SELECT s.rn, ${keyRank('s')} AS k FROM ${TEMP.detected} s WHERE ${uuidKeys('s')}) x
+        WHERE d.rn = x.rn AND x.k > 1
+       RETURNING d.rn, ${keyText('d', 'VisitID')} AS v, ${keyText('d', 'ConVisitID')} AS c
+     )
+     INSERT INTO ${TEMP.reject} (rn, col, reason, visit_id, con_visit_id)
+     SELECT l.rn, ${str(KEY_COLUMNS.join(', '))}, ${str(DUPLICATE)}, l.v, l.c
+       FROM later l
+      WHERE NOT EXISTS (SELECT 1 FROM ${TEMP.reject} r WHERE r.rn = l.rn)`,
   );
   await db.query(`CREATE UNIQUE INDEX ON ${TEMP.reject} (rn)`);
-  // Left out: rows whose keys are not UUIDs, and every later row of a key (a duplicate, or one
-  // rejected for a value of its own).
-  await db.query(
-    `DELETE FROM ${TEMP.detected} d
-      WHERE NOT ${uuidKeys('d')}
-         OR d.rn IN (SELECT x.rn FROM (SELECT s.rn, ${keyRank('s')} AS k FROM ${TEMP.detected} s WHERE ${uuidKeys('s')}) x WHERE x.k > 1)`,
-  );
+  // Rows whose keys are not UUIDs cannot be stored at all (their reasons are recorded above).
+  await db.query(`DELETE FROM ${TEMP.detected} d WHERE NOT ${uuidKeys('d')}`);
   // The rows staged as text, typed; rejected ones keep only their keys.
   const sets = DETECTED_COLUMNS.map((c) => {
     const cast = castExpr(c, rawValue('d', c.name));
