@@ -274,8 +274,8 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         }
       }
       const runs: JobRunResult[] = [];
-      const loads: number[][] = [];
-      const gauges: number[] = [];
+      /** The machine just before each timed run, in run order. */
+      const machineBefore: Array<{ loadavg: number[]; cpuGaugeMs: number }> = [];
       let hereEndState: Record<string, string[]> = {};
       const standInStats: StandInStats[] = [];
       /**
@@ -300,8 +300,8 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         // A checkpoint now, so the clone's writes are not flushed during the timed run.
         await admin.query('CHECKPOINT');
         const since = await serverNow(admin);
-        const load = loadavg().map((l) => round(l, 2));
-        const gauge = cpuGaugeMs();
+        const now = { loadavg: loadavg().map((l) => round(l, 2)), cpuGaugeMs: cpuGaugeMs() };
+        const state = `load average ${now.loadavg.join(' ')}, CPU gauge ${now.cpuGaugeMs} ms`;
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         const input = {
           server,
@@ -317,9 +317,9 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         let standIn: StandIn | undefined;
         if (warehouse === 'snowflake-stand-in') {
           standIn = await startStandIn(input, join(dir, 'runs', `${stamp}.stand-in.json`));
-          say(`${label}: the job through snowflake-sdk against the Snowflake stand-in (${standIn.env.SNOWFLAKE_ACCESS_URL}, its own process), fresh clone of the prior state (load average ${load.join(' ')}, CPU gauge ${gauge} ms)`);
+          say(`${label}: the job through snowflake-sdk against the Snowflake stand-in (${standIn.env.SNOWFLAKE_ACCESS_URL}, its own process), fresh clone of the prior state (${state})`);
         } else {
-          say(`${label}: the job on a fresh clone of the prior state (load average ${load.join(' ')}, CPU gauge ${gauge} ms)`);
+          say(`${label}: the job on a fresh clone of the prior state (${state})`);
         }
         let r: JobRunResult;
         try {
@@ -346,8 +346,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
         const heap = r.memory ? `, V8 heap peak ${r.memory.peakHeapUsedMb.toFixed(0)} MB used / ${r.memory.peakHeapTotalMb.toFixed(0)} MB committed (limit ${r.memory.heapSizeLimitMb.toFixed(0)} MB)` : '';
         const parse = r.chunkParse ? `; driver parsed ${r.chunkParse.chunks.toLocaleString('en-US')} result chunks (${r.chunkParse.megabytes.toLocaleString('en-US')} MB of JSON) in ${r.chunkParse.seconds.toFixed(1)}s` : '';
         say(`  ${r.wallSeconds.toFixed(2)}s, peak RSS ${r.peakRssMb.toFixed(0)} MB${r.peakStep ? ` (during ${r.peakStep})` : ''}${heap}${r.childPeakRssMb > 0 ? `, its DuckDB process ${r.childPeakRssMb.toFixed(0)} MB` : ''}${parse} (log ${r.logPath})`);
-        loads.push(load);
-        gauges.push(gauge);
+        machineBefore.push(now);
         return r;
       };
       for (let i = 1; i <= opts.runs; i++) runs.push(await timedRun(`Run ${i}/${opts.runs}`, opts.warehouse, i === 1 && opts.compareWith !== undefined));
@@ -395,8 +394,7 @@ export async function runBench(opts: BenchOptions, program: Program): Promise<Be
           peakRssMb: round(r.peakRssMb, 1),
           duckdbPeakMb: round(r.childPeakRssMb, 1),
           reportSeconds: r.report?.durationSeconds ?? null,
-          loadavg: loads[i],
-          cpuGaugeMs: gauges[i],
+          ...machineBefore[i],
         })),
         medianSeconds: round(median, 3),
         baselines: { duckdb: duck ?? null, postgres: pgBase ?? null },
