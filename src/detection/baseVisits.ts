@@ -115,15 +115,14 @@ export function baseVisitsSelect(x: Ctx, part: Part): { columns: string[]; selec
       ` AND EXISTS (SELECT 1 FROM ${TEMP.deltaKeys} k WHERE k."visit_date" = m."VisitDate" AND k."ssn" = m."SSN")` +
       ` AND NOT EXISTS (SELECT 1 FROM ${TEMP.baseVisits} a WHERE a."VisitID" = m."VisitID")`;
   }
-  // Sorted: every row of the visits with several fact rows (details: of the few conflict visits).
+  // Sorted: every row of the visits with several fact rows; the others have one joined row each.
   const multi =
     `SELECT ${columns.map((c) => (c === 'src_rows' ? `m."src_total" AS "src_rows"` : `m.${q(c)}`)).join(', ')}\n` +
     `FROM (SELECT r.*, SUM(r."src_n") OVER (PARTITION BY r."VisitID") AS "src_total", ` +
     `ROW_NUMBER() OVER (PARTITION BY r."VisitID" ORDER BY ${order}) AS "visit_rn"\n` +
-    `FROM (${joinedVisits(x, part, details ? undefined : true, 'all')}) r) m\nWHERE ${where}`;
-  if (details) return { columns, select: multi };
+    `FROM (${joinedVisits(x, part, true, 'all')}) r) m\nWHERE ${where}`;
   const pick = (a: string) => columns.map((c) => (c === 'src_rows' ? `${a}."src_n" AS "src_rows"` : `${a}.${q(c)}`)).join(', ');
-  const single = `SELECT ${pick('s1')}\nFROM (${joinedVisits(x, part, false, 'narrow')}) s1`;
+  const single = `SELECT ${pick('s1')}\nFROM (${joinedVisits(x, part, false, details ? 'all' : 'narrow')}) s1`;
   return { columns, select: `${single}\nUNION ALL\n${multi}` };
 }
 
