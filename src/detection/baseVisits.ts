@@ -16,9 +16,9 @@ const GPS_IN = 'f."Call In GPS Coordinates"';
 /**
  * The joined rows of one part with every stored base column, the coordinates (detection.md,
  * "Coordinates"), the cross-state codes and zip code, and `src_n`, the number of source rows the
- * fact row fans out to.
+ * fact row fans out to. `dups`: the visits with several fact rows (true) or those with one (false).
  */
-function joinedVisits(x: Ctx, part: Part, dups: boolean | undefined, columns: 'narrow' | 'all'): string {
+function joinedVisits(x: Ctx, part: Part, dups: boolean, columns: 'narrow' | 'all'): string {
   const { d, q } = x;
   const defs = baseColumnDefs(d);
   defs.is_delta = { expr: part === 'changed' ? 'true' : part === 'unchanged' ? 'false' : 'f."cv_is_delta"', kind: 'bool' };
@@ -52,7 +52,7 @@ function joinedVisits(x: Ctx, part: Part, dups: boolean | undefined, columns: 'n
   // several fact rows, or the details) join only the caregiver and patient rows they name: hash
   // tables of the whole tables cost more than the rest (measured on medium: step 2b 2.2 -> 1.2 CPU
   // seconds).
-  const few = dups === true || part === 'details' || x.p.comprehensive;
+  const few = dups || part === 'details' || x.p.comprehensive;
   const namedBy =
     part === 'details'
       ? `${TEMP.conflictFacts} s`
