@@ -4,8 +4,10 @@
 //   open rows' keys the job would send, read from the target the same way (openRows.ts); the
 //   streamed results (affected groups, scope visit ids, the conflicts query) as
 //   `COPY (…) TO '/dev/null'`, which materialises every column and sends it nowhere.
-// - PostgreSQL: `COPY … FROM STDIN` of the same rows into an empty temporary table with the
-//   staging types, from files exported once (the detected rows in exactly the bytes the job sends).
+// - PostgreSQL: `COPY … FROM STDIN` of the same rows into an empty temporary table, from files
+//   exported once. The detected rows are the COPY text of their values, as the job sends a row
+//   the precheck vouches for (without its empty `raw` field), into text columns: performance.md's
+//   plain COPY, where the job's staging table parses them into their types.
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, renameSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -176,7 +178,7 @@ async function copyFile(c: pg.Client, sql: string, path: string): Promise<{ seco
   return { seconds: (performance.now() - t0) / 1000, rows: stream.rowCount };
 }
 
-/** COPY of the exported rows into empty temporary tables (the staging types: text for detected rows). */
+/** COPY of the exported rows into empty temporary tables (text columns for the detected rows). */
 export async function postgresBaseline(c: pg.Client, files: ExportFiles): Promise<PostgresBaseline> {
   // The job's staging session settings.
   await c.query(`SET temp_buffers = '256MB'`).catch(() => undefined);
